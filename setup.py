@@ -1,0 +1,35 @@
+"""vegan_tf: optimal-transport generative models (the VEGAN cookbook) in TensorFlow 2 / Keras 3."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="vegan_tf",
+    version="0.1.0",
+    description="Optimal-transport generative models (WAE, AAE, VAE, AVB, WGAN-GP, Sinkhorn, LSOT) in TensorFlow 2 / Keras 3",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["vegan_tf", "vegan_tf.*"]),
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tensorboard>=2.21",
+        "tensorflow-probability[tf]>=0.25",
+        "tensorflow-datasets>=4.9",
+        "importlib_resources",
+        "absl-py",
+        "ml-collections>=1.0",
+        "scikit-learn",
+        "POT>=0.9",
+        "Pillow",
+        "tqdm",
+    ],
+    extras_require={
+        "test": ["pytest", "pytest-xdist", "tensorflow-serving-api>=2.21,<2.22"],
+    },
+    entry_points={
+        "console_scripts": [
+            "vegan-train=vegan_tf.train:run",
+            "vegan-evaluate=vegan_tf.evaluate:run",
+        ],
+    },
+)

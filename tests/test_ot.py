@@ -1,0 +1,187 @@
+"""Tests of vegan_tf.ot against POT, scipy and brute force."""
+
+import itertools
+
+import numpy as np
+import ot  # POT
+import pytest
+import scipy.spatial.distance
+import tensorflow as tf
+
+from vegan_tf import ot as vot
+
+
+def _problem(seed, n=7, m=9, d=2):
+    """Random clouds, non-uniform weights and a cost matrix scaled to max 1."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n, d)), rng.normal(size=(m, d))
+    cost = scipy.spatial.distance.cdist(x, y, "sqeuclidean")
+    cost /= cost.max()
+    a = rng.uniform(0.5, 1.5, n)
+    b = rng.uniform(0.5, 1.5, m)
+    return cost, a / a.sum(), b / b.sum()
+
+
+@tf.function
+def _solve(cost, a, b, eps):
+    return vot.sinkhorn(cost, eps, a, b, num_iters=20000, tol=1e-12)
+
+
+def _pot_reference(cost, a, b, eps):
+    kw = dict(method="sinkhorn_log", numItermax=100000, stopThr=1e-14)
+    return ot.sinkhorn(a, b, cost, eps, **kw), ot.sinkhorn2(a, b, cost, eps, **kw)
+
+
+def test_pairwise_cost():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(3, 5, 4)) + 10.0, rng.normal(size=(3, 6, 4)) + 10.0
+    sq = vot.pairwise_cost(x, y, p=2).numpy()
+    eu = vot.pairwise_cost(x, y, p=1).numpy()
+    assert sq.shape == eu.shape == (3, 5, 6)
+    for i in range(3):
+        np.testing.assert_allclose(sq[i], scipy.spatial.distance.cdist(x[i], y[i], "sqeuclidean"),
+                                   rtol=1e-10)
+        np.testing.assert_allclose(eu[i], scipy.spatial.distance.cdist(x[i], y[i]), rtol=1e-10)
+    # Coincident points: exact zero and a finite gradient for p=1.
+    xt = tf.constant(x[0])
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        d = vot.pairwise_cost(xt, xt, p=1)
+    assert np.all(np.diag(d.numpy()) == 0)
+    assert np.all(np.isfinite(tape.gradient(tf.reduce_sum(d), xt).numpy()))
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.01])
+def test_sinkhorn_matches_pot(eps):
+    cost, a, b = _problem(1)
+    res = _solve(tf.constant(cost), tf.constant(a), tf.constant(b), eps)
+    plan_ref, cost_ref = _pot_reference(cost, a, b, eps)
+    plan = res.plan.numpy()
+    np.testing.assert_allclose(float(res.cost), cost_ref, rtol=1e-7)
+    np.testing.assert_allclose(plan, plan_ref, atol=1e-8)
+    np.testing.assert_allclose(plan.sum(axis=1), a, atol=1e-10)
+    np.testing.assert_allclose(plan.sum(axis=0), b, atol=1e-10)
+    # The dual value is the regularised primal value <P, C> + ε KL(P | a ⊗ b).
+    kl = np.sum(plan * np.log(plan / np.outer(a, b)))
+    np.testing.assert_allclose(float(res.dual), cost_ref + eps * kl, rtol=1e-7)
+    # OT_ε = <P, C> + ε KL >= <P, C> >= exact OT (P is feasible).
+    assert float(res.dual) >= float(res.cost) >= ot.emd2(a, b, cost) - 1e-12
+
+
+def test_sinkhorn_small_eps_float32_no_underflow():
+    """ε = 0.01 with costs up to 2: the kernel exp(-C/ε) underflows in float32."""
+    cost, a, b = _problem(2)
+    cost = 2.0 * cost
+    eps = 0.01
+    assert np.any(np.exp(-cost / eps).astype(np.float32) == 0)  # the premise
+    res = vot.sinkhorn(tf.constant(cost, tf.float32), eps, a, b, num_iters=3000)
+    _, cost_ref = _pot_reference(cost, a, b, eps)
+    assert np.all(np.isfinite(res.plan.numpy()))
+    np.testing.assert_allclose(float(res.cost), cost_ref, rtol=1e-4)
+    np.testing.assert_allclose(res.plan.numpy().sum(axis=1), a, atol=1e-5)
+
+
+def test_sinkhorn_batched_equals_per_item():
+    problems = [_problem(s, n=6, m=6) for s in range(3)]
+    costs = tf.constant(np.stack([c for c, _, _ in problems]))
+    a = tf.constant(np.stack([p[1] for p in problems]))
+    batched = vot.sinkhorn(costs, 0.05, a, None, num_iters=200)
+    assert batched.plan.shape == (3, 6, 6) and batched.cost.shape == (3,)
+    for i, (cost, a_i, _) in enumerate(problems):
+        single = vot.sinkhorn(tf.constant(cost), 0.05, a_i, None, num_iters=200)
+        np.testing.assert_allclose(batched.plan[i].numpy(), single.plan.numpy(), atol=1e-12)
+        np.testing.assert_allclose(batched.dual[i].numpy(), single.dual.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(batched.f[i].numpy(), single.f.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_gradients_finite(p):
+    rng = np.random.default_rng(3)
+    x = tf.Variable(rng.normal(size=(8, 3)).astype(np.float32))
+    y = tf.constant(rng.normal(size=(10, 3)).astype(np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        transport = vot.sinkhorn(vot.pairwise_cost(x, y, p), 0.05, num_iters=50).cost
+        divergence = vot.sinkhorn_loss(x, y, 0.05, p=p, num_iters=50)
+        self_divergence = vot.sinkhorn_loss(x, x, 0.05, p=p, num_iters=50)
+    for value in (transport, divergence, self_divergence):
+        grad = tape.gradient(value, x)
+        assert grad is not None and np.all(np.isfinite(grad.numpy()))
+    assert np.abs(grad.numpy()).max() < 1e-5  # S(x, x) is flat in x
+    assert np.abs(tape.gradient(divergence, x).numpy()).max() > 1e-3
+
+
+@pytest.mark.parametrize("objective", ["dual", "cost"])
+def test_sinkhorn_divergence_zero_and_positive(objective):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(16, 2))
+    images = rng.uniform(size=(6, 4, 4, 1))  # flattened internally
+    for cloud in (x, images):
+        same = vot.sinkhorn_loss(cloud, cloud, 0.1, num_iters=100, objective=objective)
+        assert abs(float(same)) < 1e-12
+    shifted = vot.sinkhorn_loss(x, x + [1.0, 0.0], 0.1, num_iters=200, objective=objective)
+    assert float(shifted) > 0.5  # close to the squared shift 1
+    for seed in range(3):
+        u = np.random.default_rng(seed).normal(size=(12, 2))
+        v = np.random.default_rng(seed + 10).normal(size=(10, 2))
+        assert float(vot.sinkhorn_loss(u, v, 0.5, num_iters=300, objective=objective)) > -1e-8
+
+
+def test_sinkhorn_divergence_tends_to_exact_ot():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(12, 2)), rng.normal(size=(12, 2)) + 0.5
+    exact, _ = vot.exact_ot(x, y)
+    loss = tf.function(lambda eps: vot.sinkhorn_loss(x, y, eps, num_iters=5000, tol=1e-10))
+    gaps = [abs(float(loss(tf.constant(eps, tf.float64))) - exact) for eps in (0.5, 0.1, 0.01)]
+    assert gaps[0] > gaps[1] > gaps[2]
+    assert gaps[2] < 0.01 * exact
+    assert abs(ot.emd2([], [], ot.dist(x, y)) - exact) < 1e-10
+
+
+def test_sinkhorn_xla_and_undebiased():
+    rng = np.random.default_rng(6)
+    x = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    y = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    compiled = tf.function(lambda u, v: vot.sinkhorn_loss(u, v, 0.1), jit_compile=True)
+    np.testing.assert_allclose(float(compiled(x, y)), float(vot.sinkhorn_loss(x, y, 0.1)),
+                               rtol=1e-4)
+    # Without debiasing OT_ε(x, x) = <P, C> + ε KL(P | a ⊗ b) > 0: the entropic bias.
+    assert float(vot.sinkhorn_loss(x, x, 0.1, debiased=False)) > 0.01
+    assert float(vot.sinkhorn_loss(x, x, 0.1, debiased=True)) == 0.0
+
+
+def _brute_force_matching(x, y):
+    n = len(x)
+    cost = scipy.spatial.distance.cdist(x, y, "sqeuclidean")
+    best = min(itertools.permutations(range(n)), key=lambda s: cost[range(n), s].sum())
+    return np.array(best), cost[range(n), best].mean()
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_exact_ot_brute_force(p):
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    cost_matrix = scipy.spatial.distance.cdist(x, y, "sqeuclidean" if p == 2 else "euclidean")
+    best = min(itertools.permutations(range(5)), key=lambda s: cost_matrix[range(5), s].sum())
+    value, plan = vot.exact_ot(x, y, p=p)
+    np.testing.assert_allclose(value, cost_matrix[range(5), best].mean(), rtol=1e-10)
+    expected_plan = np.zeros((5, 5))
+    expected_plan[range(5), best] = 0.2
+    np.testing.assert_allclose(plan, expected_plan, atol=1e-12)
+    np.testing.assert_allclose(value, ot.emd2([], [], cost_matrix), rtol=1e-10)
+
+
+def test_assignment_brute_force():
+    rng = np.random.default_rng(8)
+    matched = tf.function(vot.assignment)
+    for seed in range(3):
+        x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+        expected, _ = _brute_force_matching(x, y)
+        perm = vot.assignment(tf.constant(x, tf.float32), tf.constant(y, tf.float32))
+        assert perm.dtype == tf.int32 and perm.shape == (6,)
+        np.testing.assert_array_equal(perm.numpy(), expected)
+        np.testing.assert_array_equal(matched(tf.constant(x), tf.constant(y)).numpy(), expected)
+    # y a permutation of x: the matching recovers it.
+    x = rng.normal(size=(7, 2))
+    shuffle = rng.permutation(7)
+    perm = vot.assignment(x, x[shuffle]).numpy()
+    np.testing.assert_array_equal(x[shuffle][perm], x)

@@ -1,0 +1,230 @@
+"""The three network roles of the zoo: encoder, decoder (generator), critic."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+ENCODER_KINDS = ("deterministic", "gaussian", "implicit")
+
+
+def _mlp(hidden, activation, batch_norm, name):
+    layers = [keras.layers.Flatten()]
+    for width in hidden:
+        layers.append(keras.layers.Dense(width, use_bias=not batch_norm))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization())
+        layers.append(keras.layers.Activation(activation))
+    return keras.Sequential(layers, name=name)
+
+
+def _conv_down(filters, kernel_size, activation, batch_norm, name):
+    """Stride-2 convolutions, then flatten (WAE encoder / DCGAN critic torso)."""
+    layers = []
+    for f in filters:
+        layers.append(keras.layers.Conv2D(f, kernel_size, strides=2, padding="same", use_bias=not batch_norm))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization())
+        layers.append(keras.layers.Activation(activation))
+    layers.append(keras.layers.Flatten())
+    return keras.Sequential(layers, name=name)
+
+
+def _check_arch(arch, data_shape):
+    if arch not in ("mlp", "conv"):
+        raise ValueError(f"Unknown network arch {arch!r}; choose 'mlp' or 'conv'.")
+    if arch == "conv" and len(data_shape) != 3:
+        raise ValueError(f"arch='conv' needs image data [H, W, C], got data_shape={tuple(data_shape)}; use arch='mlp'.")
+
+
+class _Network(keras.layers.Layer):
+    """Stores constructor arguments and echoes them in ``get_config``."""
+
+    def __init__(self, **kwargs):
+        base = {k: kwargs.pop(k) for k in ("name", "dtype", "trainable") if k in kwargs}
+        super().__init__(**base)
+        self._args = dict(kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, tuple(value) if isinstance(value, list) else value)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({k: list(v) if isinstance(v, tuple) else v for k, v in self._args.items()})
+        return config
+
+    def build(self, input_shape=None):
+        # The input shape is known from the constructor: one call on zeros creates every weight.
+        if not self.built:
+            args, kwargs = self.dummy_inputs()
+            self.call(*args, **kwargs)
+            self.built = True
+
+    def dummy_inputs(self):
+        raise NotImplementedError
+
+
+@keras.saving.register_keras_serializable("vegan_tf")
+class Encoder(_Network):
+    """Encoder Q(Z|X): deterministic, Gaussian or implicit.
+
+    ``call(x, training=False, noise=None)`` returns ``(mean, log_var)``:
+
+    * ``deterministic``: ``mean`` is the code z = E(x); ``log_var`` is ``None``.
+    * ``gaussian``: Q(Z|x) = N(mean, diag(exp(log_var))) (Kingma & Welling 2014).
+    * ``implicit``: z = E(x, ε) with ε ~ N(0, I_noise_dim) given as ``noise``
+      and concatenated to the input features (AVB, Mescheder et al. 2017, Fig. 2);
+      ``log_var`` is ``None``.
+
+    Args:
+      data_shape: shape of one example, e.g. ``(28, 28, 1)`` or ``(2,)``.
+      latent_dim: d_z.
+      arch: ``"mlp"`` or ``"conv"``.
+      hidden: MLP widths (``arch="mlp"``).
+      filters: channels of the stride-2 convolutions (``arch="conv"``).
+      kernel_size: convolution kernel size.
+      batch_norm: batch norm after every hidden layer.
+      kind: one of ``deterministic``, ``gaussian``, ``implicit``.
+      noise_dim: size of ε for ``implicit``.
+    """
+
+    def __init__(self, data_shape, latent_dim, arch="mlp", hidden=(256, 256), filters=(32, 64),
+                 kernel_size=4, batch_norm=False, kind="deterministic", noise_dim=0, **kwargs):
+        _check_arch(arch, data_shape)
+        if kind not in ENCODER_KINDS:
+            raise ValueError(f"Unknown encoder kind {kind!r}; choose one of {ENCODER_KINDS}.")
+        if kind == "implicit" and noise_dim <= 0:
+            raise ValueError("An implicit encoder needs noise_dim > 0.")
+        super().__init__(data_shape=tuple(data_shape), latent_dim=latent_dim, arch=arch, hidden=tuple(hidden),
+                         filters=tuple(filters), kernel_size=kernel_size, batch_norm=batch_norm, kind=kind,
+                         noise_dim=noise_dim, **kwargs)
+        if arch == "mlp":
+            self.torso = _mlp(hidden, "relu", batch_norm, "torso")
+        else:
+            self.torso = _conv_down(filters, kernel_size, "relu", batch_norm, "torso")
+        if kind == "implicit":
+            self.noise_mixer = _mlp((hidden or (256,))[-1:], "relu", False, "noise_mixer")
+        self.head = keras.layers.Dense(latent_dim * (2 if kind == "gaussian" else 1), name="head")
+
+    def dummy_inputs(self):
+        noise = tf.zeros((2, self.noise_dim)) if self.kind == "implicit" else None
+        return (tf.zeros((2,) + self.data_shape),), {"noise": noise}
+
+    def call(self, x, training=False, noise=None):
+        h = self.torso(x, training=training)
+        if self.kind == "implicit":
+            if noise is None:
+                raise ValueError("An implicit encoder needs `noise` of shape [batch, noise_dim].")
+            h = self.noise_mixer(tf.concat([h, noise], axis=-1), training=training)
+        out = self.head(h)
+        if self.kind == "gaussian":
+            mean, log_var = tf.split(out, 2, axis=-1)
+            return mean, log_var
+        return out, None
+
+
+@keras.saving.register_keras_serializable("vegan_tf")
+class Decoder(_Network):
+    """Decoder / generator G(z); returns the pre-activation output ("logits").
+
+    The model applies ``output_activation`` (``sigmoid`` for images in [0, 1],
+    ``linear`` for points) so that Bernoulli costs can use the logits.
+
+    For ``arch="conv"`` the decoder is: dense to ``(h0, w0, decoder_filters[0])``,
+    ReLU (the WAE code's ``h0``; the paper's table leaves it out), then a 4×4
+    stride-2 transposed convolution with batch norm and ReLU for every further
+    entry of ``decoder_filters``, then a transposed convolution of stride
+    ``final_stride`` to the data channels. h0 = H / (2^(len−1) · final_stride).
+
+    Args:
+      data_shape, latent_dim, arch, hidden, kernel_size, batch_norm: as ``Encoder``.
+      decoder_filters: channels at each resolution, coarsest first.
+      final_stride: 1 (the WAE MNIST ``dcgan_mod`` decoder) or 2 (the CelebA one).
+      output_activation: ``"sigmoid"`` or ``"linear"``.
+    """
+
+    def __init__(self, data_shape, latent_dim, arch="mlp", hidden=(256, 256), decoder_filters=(64, 32),
+                 kernel_size=4, batch_norm=False, final_stride=1, output_activation="sigmoid", **kwargs):
+        _check_arch(arch, data_shape)
+        if output_activation not in ("sigmoid", "linear"):
+            raise ValueError(f"output_activation must be 'sigmoid' or 'linear', got {output_activation!r}.")
+        super().__init__(data_shape=tuple(data_shape), latent_dim=latent_dim, arch=arch, hidden=tuple(hidden),
+                         decoder_filters=tuple(decoder_filters), kernel_size=kernel_size, batch_norm=batch_norm,
+                         final_stride=final_stride, output_activation=output_activation, **kwargs)
+        if arch == "mlp":
+            self.body = keras.Sequential(
+                [_mlp(hidden, "relu", batch_norm, "torso"),
+                 keras.layers.Dense(math.prod(data_shape)),
+                 keras.layers.Reshape(tuple(data_shape))], name="body")
+        else:
+            self.body = self._conv_body()
+
+    def _conv_body(self):
+        h, w, c = self.data_shape
+        factor = 2 ** (len(self.decoder_filters) - 1) * self.final_stride
+        if h % factor or w % factor:
+            raise ValueError(f"Image size {h}x{w} is not divisible by {factor} = 2^(len(decoder_filters)-1) * "
+                             f"final_stride; change decoder_filters or final_stride.")
+        f0 = self.decoder_filters[0]
+        layers = [keras.layers.Dense((h // factor) * (w // factor) * f0),
+                  keras.layers.Reshape((h // factor, w // factor, f0)),
+                  keras.layers.Activation("relu")]
+        for f in self.decoder_filters[1:]:
+            layers.append(keras.layers.Conv2DTranspose(f, self.kernel_size, strides=2, padding="same",
+                                                       use_bias=not self.batch_norm))
+            if self.batch_norm:
+                layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.Activation("relu"))
+        layers.append(keras.layers.Conv2DTranspose(c, self.kernel_size, strides=self.final_stride, padding="same"))
+        return keras.Sequential(layers, name="body")
+
+    def dummy_inputs(self):
+        return (tf.zeros((2, self.latent_dim)),), {}
+
+    def call(self, z, training=False):
+        return self.body(z, training=training)
+
+    def activate(self, logits):
+        """Maps the decoder output to data space."""
+        return tf.sigmoid(logits) if self.output_activation == "sigmoid" else logits
+
+
+@keras.saving.register_keras_serializable("vegan_tf")
+class Critic(_Network):
+    """A scalar-valued network f(x): WGAN critic, GAN discriminator, latent discriminator.
+
+    ``call(x) -> [batch]``. No batch norm by default (the WGAN-GP penalty is per
+    example, Gulrajani et al. 2017, Sec. 4); LeakyReLU(0.2) for ``conv`` as in DCGAN.
+
+    Args:
+      input_shape_: shape of one input, e.g. ``(8,)`` for a latent discriminator.
+      arch, hidden, filters, kernel_size, batch_norm: as ``Encoder``.
+      extra_dim: size of an extra vector input concatenated to the features
+        (e.g. the code z of AVB's T(x, z)); 0 for none.
+    """
+
+    def __init__(self, input_shape_, arch="mlp", hidden=(256, 256), filters=(32, 64), kernel_size=4,
+                 batch_norm=False, extra_dim=0, **kwargs):
+        _check_arch(arch, input_shape_)
+        super().__init__(input_shape_=tuple(input_shape_), arch=arch, hidden=tuple(hidden), filters=tuple(filters),
+                         kernel_size=kernel_size, batch_norm=batch_norm, extra_dim=extra_dim, **kwargs)
+        if arch == "mlp":
+            self.torso = _mlp(hidden, "relu", batch_norm, "torso")
+        else:
+            self.torso = _conv_down(filters, kernel_size, "leaky_relu", batch_norm, "torso")
+        if extra_dim:
+            self.joint = _mlp((hidden or (256,))[-1:], "relu", False, "joint")
+        self.head = keras.layers.Dense(1, name="head")
+
+    def dummy_inputs(self):
+        extra = tf.zeros((2, self.extra_dim)) if self.extra_dim else None
+        return (tf.zeros((2,) + self.input_shape_),), {"extra": extra}
+
+    def call(self, x, training=False, extra=None):
+        h = self.torso(x, training=training)
+        if self.extra_dim:
+            if extra is None:
+                raise ValueError(f"This critic takes an extra input of size {self.extra_dim}.")
+            h = self.joint(tf.concat([h, extra], axis=-1), training=training)
+        return tf.squeeze(self.head(h), axis=-1)
