@@ -1,0 +1,70 @@
+"""The configuration schema shared by every ``configs/*.py`` file.
+
+A config file starts from ``base_config()``, names its model and dataset and
+adds the model's own keys under ``config.model``. The training binary locks the
+result, so a mistyped ``--config.x=y`` override is an error that suggests the
+key meant.
+
+    config.seed                   int, seeds weights, data order and training noise
+    config.data.name              a ``vegan_tf.data`` name ("digits", "mnist", "eight_gaussians", a .npz path)
+    config.data.data_dir          TFDS data_dir ("" for the TFDS default)
+    config.data.batch_size        global batch size (split over replicas)
+    config.model.name             a key of ``vegan_tf.models.MODELS``
+    config.model.latent_dim       d_z
+    config.model.*                network sizes (``vegan_tf.models.NETWORK_KEYS``) and the model's own arguments
+    config.optimizers.<player>    learning_rate, beta_1, beta_2 of each player's Adam
+    config.schedule               learning-rate schedule applied to every player
+    config.train.*                steps, checkpoints, logging, strategy, export
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+SCHEDULES = ("constant", "piecewise", "cosine")
+
+
+def adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999):
+    return ml_collections.ConfigDict({"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2})
+
+
+def base_config() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.name = "digits"
+    c.data.data_dir = ""
+    c.data.batch_size = 100
+
+    c.model = ml_collections.ConfigDict()
+    c.model.name = "wae_mmd"
+    c.model.latent_dim = 8
+    c.model.arch = "mlp"
+    c.model.hidden = (256, 256)
+    c.model.batch_norm = False
+    c.model.prior_scale = 1.0
+
+    c.optimizers = ml_collections.ConfigDict()
+    c.optimizers.optimizer = adam()
+
+    c.schedule = ml_collections.ConfigDict()
+    c.schedule.name = "constant"           # constant | piecewise | cosine
+    c.schedule.boundaries = (0.5, 0.75)     # piecewise: fractions of train.num_steps
+    c.schedule.factors = (0.5, 0.2)         # piecewise: cumulative multipliers after each boundary
+    c.schedule.warmup_steps = 0
+
+    c.train = ml_collections.ConfigDict()
+    c.train.num_steps = 1500
+    c.train.steps_per_epoch = 100           # a checkpoint, TensorBoard scalars and a progress line per "epoch"
+    c.train.sample_every_epochs = 5         # image grid to TensorBoard
+    c.train.keep_checkpoints = 3
+    c.train.strategy = "default"            # default | mirrored | multi_worker | tpu
+    c.train.num_cpu_devices = 1             # >1 splits the CPU into logical devices (for "mirrored" on a CPU)
+    c.train.tpu = ""                        # TPU address for strategy="tpu"
+    c.train.deterministic = False           # tf op determinism (bit-identical reruns, slower)
+    c.train.export = True
+    c.train.eval_samples = 1000             # samples for the final metrics
+    c.train.verbose = 1                     # Keras progress bar: 0 silent, 1 bar, 2 one line per epoch
+    return c
