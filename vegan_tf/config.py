@@ -68,3 +68,18 @@ def base_config() -> ml_collections.ConfigDict:
     c.train.eval_samples = 1000             # samples for the final metrics
     c.train.verbose = 1                     # Keras progress bar: 0 silent, 1 bar, 2 one line per epoch
     return c
+
+
+def _tuples(value):
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def from_json(text: str) -> ml_collections.ConfigDict:
+    """The config a workdir's ``config.json`` holds (lists become tuples again)."""
+    import json
+
+    return ml_collections.ConfigDict(_tuples(json.loads(text)))

@@ -14,6 +14,7 @@ All functions take and return ``tf.Tensor``s and are pure (no state, no noise).
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 #: The scales of the multi-scale IMQ kernel of the WAE code, as multiples of C.
@@ -109,3 +110,85 @@ def gaussian_kl(mean, log_var, prior_scale: float = 1.0):
     var_p = prior_scale**2
     kl = 0.5 * (tf.exp(log_var) / var_p + tf.square(mean) / var_p - 1.0 - log_var + tf.math.log(var_p))
     return tf.reduce_sum(kl, axis=1)
+
+
+# ------------------------------------------------------------------ adversarial terms
+# GAN losses on logits ℓ = log D / (1 − D), D = σ(ℓ) the probability of "drawn from the target":
+# log σ(ℓ) = −softplus(−ℓ) and log(1 − σ(ℓ)) = −softplus(ℓ) never saturate to −inf.
+
+
+def gan_discriminator_loss(target_logits, model_logits):
+    """Cross-entropy of a discriminator told targets (label 1) from model samples (label 0), ``[]``.
+
+        −E log σ(ℓ_target) − E log(1 − σ(ℓ_model)) = E softplus(−ℓ_target) + E softplus(ℓ_model)
+
+    Goodfellow et al. 2014, eq. 1, negated to a loss; minimised by ℓ* = log p_target − log p_model.
+    """
+    return tf.reduce_mean(tf.nn.softplus(-target_logits)) + tf.reduce_mean(tf.nn.softplus(model_logits))
+
+
+def gan_generator_loss(model_logits):
+    """The non-saturating generator term −E log σ(ℓ_model) = E softplus(−ℓ_model), ``[]``.
+
+    Goodfellow et al. 2014, Sec. 3 ("maximize log D(G(z))"); the latent term of WAE-GAN
+    (Tolstikhin et al. 2018, Algorithm 1: −λ log D(z̃)).
+    """
+    return tf.reduce_mean(tf.nn.softplus(-model_logits))
+
+
+def gaussian_log_density(z, scale: float = 1.0):
+    """log N(z; 0, scale² I) per sample, ``[batch, d] -> [batch]``."""
+    d = tf.cast(tf.shape(z)[-1], z.dtype)
+    return (-0.5 * tf.reduce_sum(tf.square(z), axis=-1) / scale**2
+            - 0.5 * d * tf.math.log(2.0 * np.pi * scale**2))
+
+
+def prior_logit_trick(logits, z, prior_scale: float = 1.0):
+    """Adds log p_z(z) of the prior N(0, σ_z² I) to latent-discriminator logits (the "p-trick").
+
+    The optimal logit of a discriminator telling P_Z (label 1) from Q_Z is
+    log p_z(z) − log q_z(z); p_z is known, so the network only has to learn −log q_z
+    (the WAE code's ``gan_p_trick``, ``models.z_adversary``, credited there to AVB).
+    """
+    return logits + gaussian_log_density(z, prior_scale)
+
+
+# ------------------------------------------------------------------ dual (Wasserstein-1) terms
+# The Kantorovich–Rubinstein dual W1(P_X, P_G) = sup_{‖f‖_L ≤ 1} E_{P_X} f(X) − E_{P_G} f(Y),
+# estimated by a critic f (Arjovsky et al. 2017, eq. 2–3; Bousquet et al. 2017, Sec. 4.3).
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """The critic's loss E f(G(z)) − E f(x), ``[]``; its negative estimates W1 (Gulrajani et al. 2017, Alg. 1, l. 7)."""
+    return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """The generator's loss −E f(G(z)), ``[]`` (Gulrajani et al. 2017, Alg. 1, l. 11)."""
+    return -tf.reduce_mean(fake_scores)
+
+
+def guarded_norm(t, tiny: float = 1e-12):
+    """Per-example Euclidean norm over all but the batch axis, sqrt(Σ t² + tiny): finite gradient at t = 0."""
+    t = tf.reshape(t, [tf.shape(t)[0], -1])
+    return tf.sqrt(tf.reduce_sum(tf.square(t), axis=1) + tiny)
+
+
+def gradient_penalty(critic, real, fake, eps, target: float = 1.0):
+    """The WGAN-GP penalty per example, (‖∇f(x̂)‖₂ − 1)² at x̂ = ε x + (1 − ε) x̃, ``[batch]``.
+
+    Gulrajani et al. 2017, eq. 3 and Alg. 1, l. 6–7; the model multiplies its mean by λ.
+
+    Args:
+      critic: a callable ``f(x) -> [batch]``.
+      real, fake: batches x and x̃ = G(z) of the same shape.
+      eps: ``[batch]`` interpolation weights, ε ~ U[0, 1] per example.
+      target: the norm the gradient is pulled to (1 for the 1-Lipschitz constraint).
+    """
+    eps = tf.reshape(eps, [-1] + [1] * (len(real.shape) - 1))
+    x_hat = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    grads = tape.gradient(scores, x_hat)  # per example: the critic is applied row by row (no batch norm)
+    return tf.square(guarded_norm(grads) - target)

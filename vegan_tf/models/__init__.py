@@ -35,19 +35,42 @@ def build(model_config, data_shape):
 
 def _default_build(cls, cfg, data_shape):
     """Encoder + decoder models: sizes both networks from the shared keys."""
-    net = {k: cfg[k] for k in NETWORK_KEYS if k in cfg}
-    latent_dim = cfg["latent_dim"]
-    output = net.get("output_activation", "linear" if len(data_shape) == 1 else "sigmoid")
-    decoder = networks.Decoder(data_shape, latent_dim, arch=net.get("arch", "mlp"), hidden=net.get("hidden", (256, 256)),
-                               decoder_filters=net.get("decoder_filters", (64, 32)),
-                               kernel_size=net.get("kernel_size", 4), batch_norm=net.get("batch_norm", False),
-                               final_stride=net.get("final_stride", 1), output_activation=output)
-    encoder = networks.Encoder(data_shape, latent_dim, arch=net.get("arch", "mlp"), hidden=net.get("hidden", (256, 256)),
-                               filters=net.get("filters", (32, 64)), kernel_size=net.get("kernel_size", 4),
-                               batch_norm=net.get("batch_norm", False), kind=net.get("encoder_kind", "deterministic"),
-                               noise_dim=net.get("noise_dim", 0))
-    kwargs = {k: v for k, v in cfg.items() if k not in NETWORK_KEYS and k not in TRAINING_KEYS}
-    return cls(decoder=decoder, encoder=encoder, **kwargs)
+    return cls(decoder=make_decoder(cfg, data_shape), encoder=make_encoder(cfg, data_shape), **model_kwargs(cfg))
+
+
+def make_decoder(cfg, data_shape):
+    """The decoder / generator sized by ``config.model`` (linear output for points, sigmoid for images)."""
+    output = cfg.get("output_activation", "linear" if len(data_shape) == 1 else "sigmoid")
+    return networks.Decoder(data_shape, cfg["latent_dim"], arch=cfg.get("arch", "mlp"),
+                            hidden=cfg.get("hidden", (256, 256)), decoder_filters=cfg.get("decoder_filters", (64, 32)),
+                            kernel_size=cfg.get("kernel_size", 4), batch_norm=cfg.get("batch_norm", False),
+                            final_stride=cfg.get("final_stride", 1), output_activation=output)
+
+
+def make_encoder(cfg, data_shape):
+    """The encoder sized by ``config.model``."""
+    return networks.Encoder(data_shape, cfg["latent_dim"], arch=cfg.get("arch", "mlp"),
+                            hidden=cfg.get("hidden", (256, 256)), filters=cfg.get("filters", (32, 64)),
+                            kernel_size=cfg.get("kernel_size", 4), batch_norm=cfg.get("batch_norm", False),
+                            kind=cfg.get("encoder_kind", "deterministic"), noise_dim=cfg.get("noise_dim", 0))
+
+
+def make_critic(cfg, input_shape, **overrides):
+    """A critic on ``input_shape`` sized by ``critic_hidden`` / ``critic_filters`` (default: ``hidden`` / ``filters``).
+
+    Points and latent codes (1-D inputs) always get an MLP; ``overrides`` replace any argument.
+    """
+    args = dict(arch=cfg.get("arch", "mlp") if len(input_shape) == 3 else "mlp",
+                hidden=cfg.get("critic_hidden", cfg.get("hidden", (256, 256))),
+                filters=cfg.get("critic_filters", cfg.get("filters", (32, 64))),
+                kernel_size=cfg.get("kernel_size", 4), batch_norm=False)
+    args.update(overrides)
+    return networks.Critic(tuple(input_shape), **args)
+
+
+def model_kwargs(cfg):
+    """The keys of ``config.model`` that are the model's own constructor arguments."""
+    return {k: v for k, v in cfg.items() if k not in NETWORK_KEYS and k not in TRAINING_KEYS}
 
 
 __all__ = ["GenerativeModel", "MODELS", "WAEMMD", "build"]

@@ -132,6 +132,11 @@ class GenerativeModel(keras.Model):
             if not opt.built:
                 opt.build(self.player_variables(name))
 
+    def updates_per_step(self, player):
+        """How many times ``train_step`` updates ``player`` (learning-rate schedules count updates)."""
+        del player
+        return 1
+
     def player_variables(self, player):
         """The trainable variables the optimizer ``player`` updates (default: all)."""
         del player
@@ -185,10 +190,17 @@ class GenerativeModel(keras.Model):
         shape = t.shape
         ok = shape.rank == len(expected) + 1 and all(
             s is None or s == e for s, e in zip(shape[1:], expected))
+        message = f"{what} must have shape [batch, {', '.join(map(str, expected))}]"
         if not ok:
-            raise ValueError(f"{what} must have shape [batch, {', '.join(map(str, expected))}], "
-                             f"got {shape.as_list() if shape.rank is not None else 'unknown rank'}.")
-        return tf.cast(t, tf.float32)
+            raise ValueError(f"{message}, got {shape.as_list() if shape.rank is not None else 'unknown rank'}.")
+        t = tf.cast(t, tf.float32)
+        if not tf.executing_eagerly():
+            # In a graph (a SavedModel signature) the static shape is the signature's; check the real one.
+            check = tf.debugging.assert_equal(tf.shape(t)[1:], tf.constant(expected, tf.int32),
+                                              message=f"{message}; got a different shape")
+            with tf.control_dependencies([check]):
+                t = tf.identity(t)
+        return t
 
     def code(self, x, training=False):
         """A draw of Z ~ Q(Z|x): the code for deterministic encoders, a reparameterised sample otherwise."""
