@@ -222,11 +222,14 @@ def train_and_evaluate(config, workdir, callbacks=()):
     if step:
         print(f"Resuming from {manager.latest_checkpoint} at step {step}.")
 
-    dataset = data.get_dataset(config.data.name, "train", batch_size=config.data.batch_size, shuffle=True,
-                               seed=config.seed, repeat=True, data_dir=config.data.data_dir or None)
+    def train_data(seed):
+        return data.get_dataset(config.data.name, "train", batch_size=config.data.batch_size, shuffle=True,
+                                seed=seed, repeat=True, data_dir=config.data.data_dir or None)
+
     if step == 0 and config.model.get("pretrain_encoder", False):
-        model.pretrain_encoder(dataset, steps=config.model.get("pretrain_steps", 200))
-    dataset = dataset.skip(step)  # the same data position as the uninterrupted run
+        # Its own pipeline: iterating the training one first would change the order `fit` sees.
+        model.pretrain_encoder(train_data(config.seed + 1), steps=config.model.get("pretrain_steps", 200))
+    dataset = train_data(config.seed).skip(step)  # the same data position as the uninterrupted run
 
     reference = None
     if len(info.shape) == 1:

@@ -8,11 +8,25 @@ a config (see ``configs/``).
 from __future__ import annotations
 
 from vegan_tf import networks
+from vegan_tf.models.aae import AAE
+from vegan_tf.models.avb import AVB
 from vegan_tf.models.base import GenerativeModel
+from vegan_tf.models.lsot import LSOT
+from vegan_tf.models.sinkhorn import SinkhornGenerator
+from vegan_tf.models.vae import VAE
+from vegan_tf.models.wae_gan import WAEGAN
 from vegan_tf.models.wae_mmd import WAEMMD
+from vegan_tf.models.wgan import WGAN
 
 MODELS = {
     "wae_mmd": WAEMMD,
+    "wgan_gp": WGAN,
+    "sinkhorn": SinkhornGenerator,
+    "lsot": LSOT,
+    "wae_gan": WAEGAN,
+    "aae": AAE,
+    "vae": VAE,
+    "avb": AVB,
 }
 
 #: Keys of ``config.model`` that size the networks (the rest go to the model class).
@@ -73,4 +87,4 @@ def model_kwargs(cfg):
     return {k: v for k, v in cfg.items() if k not in NETWORK_KEYS and k not in TRAINING_KEYS}
 
 
-__all__ = ["GenerativeModel", "MODELS", "WAEMMD", "build"]
+__all__ = ["AAE", "AVB", "GenerativeModel", "LSOT", "MODELS", "SinkhornGenerator", "VAE", "WAEGAN", "WAEMMD", "WGAN", "build"]

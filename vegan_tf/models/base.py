@@ -246,15 +246,26 @@ class GenerativeModel(keras.Model):
         raise NotImplementedError
 
     def minimize(self, player, loss_fn):
-        """One update of ``player``: differentiates ``loss_fn() -> (loss, logs)`` divided by the replica count."""
-        num_replicas, _ = replica_info()
-        variables = self.player_variables(player)
-        with tf.GradientTape() as tape:
-            loss, logs = loss_fn()
-            scaled = loss / num_replicas
-        grads = tape.gradient(scaled, variables)
-        self._player_optimizers[player].apply(grads, variables)
+        """One update of ``player`` on ``loss_fn() -> (loss, logs)``; returns the logs."""
+        logs = {}
+
+        def loss_only():
+            loss, more = loss_fn()
+            logs.update(more)
+            return loss
+
+        self.apply_update(self._player_optimizers[player], self.player_variables(player), loss_only)
         return logs
+
+    @staticmethod
+    def apply_update(optimizer, variables, loss_fn):
+        """Differentiates ``loss_fn()`` divided by the replica count (the optimizer sums over replicas)."""
+        num_replicas, _ = replica_info()
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+            scaled = loss / num_replicas
+        optimizer.apply(tape.gradient(scaled, variables), variables)
+        return loss
 
     def train_step(self, data):
         x = self.unpack(data)
@@ -293,25 +304,29 @@ class GenerativeModel(keras.Model):
         The WAE code's ``e_pretrain`` (Tolstikhin et al., ``wae.py``, ``pretrain_loss``):
         minimise ||mean(Q_Z) − mean(P_Z)||² + ||cov(Q_Z) − cov(P_Z)||² (both averaged
         over entries) on batches, stopping early when the loss falls below ``tolerance``.
-        Runs eagerly with its own Adam; returns the last loss.
+        Uses its own Adam, under the model's distribution strategy (the moments are
+        those of the global batch); returns the last loss.
         """
-        self.build()
-        opt = keras.optimizers.Adam(learning_rate)
-        variables = self.encoder.trainable_variables
-        opt.build(variables)
+        strategy = self.distribute_strategy
+        with strategy.scope():
+            opt = keras.optimizers.Adam(learning_rate)
+            opt.build(self.encoder.trainable_variables)
+
+        def replica_step(x, seed):
+            x = self.unpack(x)
+            num_replicas, _ = replica_info()
+            pz = self.prior_scale * tf.random.stateless_normal([tf.shape(x)[0] * num_replicas, self.latent_dim], seed)
+            return self.apply_update(opt, self.encoder.trainable_variables,
+                                     lambda: moment_matching_loss(self.gather(self.code(x, training=True)), pz))
 
         @tf.function
         def step(x, seed):
-            pz = self.prior_scale * tf.random.stateless_normal([tf.shape(x)[0], self.latent_dim], seed)
-            with tf.GradientTape() as tape:
-                qz = self.code(x, training=True)
-                loss = moment_matching_loss(qz, pz)
-            opt.apply(tape.gradient(loss, variables), variables)
-            return loss
+            loss = strategy.run(replica_step, args=(x, seed))
+            return strategy.reduce(tf.distribute.ReduceOp.MEAN, loss, axis=None)
 
-        loss = np.inf
-        for i, x in enumerate(dataset.take(steps)):
-            loss = float(step(self.unpack(x), tf.constant([self.seed, i], tf.int64)))
+        loss, i = np.inf, -1
+        for i, x in enumerate(strategy.experimental_distribute_dataset(dataset.take(steps))):
+            loss = float(step(x, tf.constant([self.seed, i], tf.int64)))
             if loss < tolerance:
                 break
         if verbose:

@@ -1,0 +1,39 @@
+"""AVB on MNIST (Mescheder et al. 2017, Algorithm 1, eq. 3.3 and 3.4), sized like the WAE runs.
+
+So that AVB compares with VAE and WAE on equal networks, the encoder and decoder are the DCGAN-style
+networks of configs/wae_mmd_mnist.py. The encoder is implicit, with 8 noise inputs joined to its
+features, d_z = 8, prior N(0, I), Bernoulli decoder. T(x, z) is a stride-2 convolutional torso on x
+joined with z in a 1024-unit layer. There is no adaptive contrast. Adam(1e-4, beta_1 = 0.5) for both
+players (our choice: the slower rate keeps T close to its optimum), batch 100, 100 epochs, the WAE
+schedule. Data: TFDS "mnist"; for a local copy use --config.data.name=/path/to/mnist.npz.
+"""
+
+from vegan_tf.config import adam, base_config
+
+
+def get_config():
+    c = base_config()
+    c.data.name = "mnist"
+    c.data.batch_size = 100
+    c.model.name = "avb"
+    c.model.latent_dim = 8
+    c.model.arch = "conv"
+    c.model.filters = (128, 256, 512, 1024)
+    c.model.decoder_filters = (1024, 512, 256)
+    c.model.final_stride = 1
+    c.model.kernel_size = 4
+    c.model.batch_norm = True
+    c.model.critic_filters = (64, 128, 256)
+    c.model.critic_hidden = (1024,)
+    c.model.encoder_kind = "implicit"
+    c.model.noise_dim = 8
+    c.model.likelihood = "bernoulli"
+    c.model.decoder_scale = 1.0
+    c.optimizers.optimizer = adam(1e-4, beta_1=0.5)
+    c.optimizers.adversary_optimizer = adam(1e-4, beta_1=0.5)
+    c.schedule.name = "piecewise"
+    c.schedule.boundaries = (0.3, 0.5)
+    c.schedule.factors = (0.5, 0.1)
+    c.train.num_steps = 60000
+    c.train.steps_per_epoch = 600
+    return c

@@ -1,0 +1,35 @@
+"""VAE on MNIST as the WAE paper's baseline (Tolstikhin et al. 2018, Sec. 4; Kingma & Welling 2014).
+
+"VAEs used the same latent spaces ... standard Gaussian priors ... Gaussian encoders ... For MNIST
+we used Bernoulli decoders ... deep nets of the same architectures as used in WAE": the
+DCGAN-style networks of configs/wae_mmd_mnist.py with a Gaussian encoder head, d_z = 8, N(0, I),
+Bernoulli likelihood, beta = 1, Adam(1e-3, beta_1 = 0.5), batch 100, 100 epochs, the WAE schedule.
+Data: TFDS "mnist"; for a local copy use --config.data.name=/path/to/mnist.npz.
+"""
+
+from vegan_tf.config import adam, base_config
+
+
+def get_config():
+    c = base_config()
+    c.data.name = "mnist"
+    c.data.batch_size = 100
+    c.model.name = "vae"
+    c.model.latent_dim = 8
+    c.model.arch = "conv"
+    c.model.filters = (128, 256, 512, 1024)
+    c.model.decoder_filters = (1024, 512, 256)
+    c.model.final_stride = 1
+    c.model.kernel_size = 4
+    c.model.batch_norm = True
+    c.model.encoder_kind = "gaussian"
+    c.model.likelihood = "bernoulli"
+    c.model.decoder_scale = 1.0
+    c.model.beta = 1.0
+    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
+    c.schedule.name = "piecewise"
+    c.schedule.boundaries = (0.3, 0.5)
+    c.schedule.factors = (0.5, 0.1)
+    c.train.num_steps = 60000
+    c.train.steps_per_epoch = 600
+    return c

@@ -1,0 +1,28 @@
+"""Test setup: two logical CPU devices, so that MirroredStrategy runs two real replicas."""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+
+@pytest.fixture
+def two_replicas():
+    """A MirroredStrategy over the two logical CPUs."""
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+def pytest_configure(config):
+    # numpy 2 warns about Keras/TF variables' __array__ signature on every np.array(variable).
+    config.addinivalue_line("filterwarnings", "ignore:__array__ implementation doesn't accept a copy keyword")
+    config.addinivalue_line("filterwarnings", "ignore:`shuffle=True` was passed")

@@ -1,0 +1,134 @@
+"""The training binary: outputs, exact resume, failures that keep what was good, config errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from vegan_tf import train
+from zoo import tiny_config
+
+
+def wae_config(num_steps=4, steps_per_epoch=2):
+    config = tiny_config("wae_mmd")
+    config.model.pretrain_steps = 5
+    config.train.num_steps = num_steps
+    config.train.steps_per_epoch = steps_per_epoch
+    config.train.eval_samples = 40
+    return config
+
+
+def weights(workdir):
+    model, _ = train.restore_from_workdir(str(workdir))
+    return model.get_weights(), int(model.step.numpy())
+
+
+class StopAt:
+    """Raises (as a preemption would) once the model has taken `step` steps."""
+
+    def __new__(cls, step):
+        import keras
+
+        class _Stop(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if int(self.model.step.numpy()) == step:
+                    raise KeyboardInterrupt(f"interrupted at step {step}")
+
+        return _Stop()
+
+
+def test_run_writes_every_output(tmp_path):
+    metrics = train.train_and_evaluate(wae_config(), str(tmp_path))
+    for name in ("config.json", "samples.png", "reconstructions.png", "metrics.json"):
+        assert (tmp_path / name).is_file(), name
+    assert (tmp_path / "export" / "4" / "saved_model.pb").is_file()
+    assert os.path.exists(str(tmp_path / "checkpoints" / "ckpt-4.index"))
+    assert os.listdir(tmp_path / "logs")
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["step"] == metrics["step"] == 4
+    assert saved["num_eval"] == 40
+    assert 0 < saved["relative_sharpness"] < 10
+    assert saved["test_reconstruction_l2sq"] > 0
+
+
+def test_interrupted_run_resumes_at_its_checkpoint_and_ends_as_uninterrupted(tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    train.train_and_evaluate(wae_config(8), str(straight))
+    with pytest.raises(KeyboardInterrupt):
+        train.train_and_evaluate(wae_config(8), str(resumed), callbacks=[StopAt(5)])
+    assert weights(resumed)[1] == 4  # the last epoch-end checkpoint before the interruption
+    metrics = train.train_and_evaluate(wae_config(8), str(resumed))
+    assert metrics["step"] == 8
+    (w_straight, _), (w_resumed, _) = weights(straight), weights(resumed)
+    for a, b in zip(w_straight, w_resumed):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_nan_loss_stops_and_keeps_the_good_checkpoint_and_export(tmp_path):
+    train.train_and_evaluate(wae_config(4), str(tmp_path))
+    metrics_before = (tmp_path / "metrics.json").read_text()
+    config = wae_config(8)
+    config.model.lam = float("nan")
+    with pytest.raises(train.NonFiniteLossError, match=r"(?s)nan at step 5.*ckpt-4.*learning rate"):
+        train.train_and_evaluate(config, str(tmp_path))
+    assert weights(tmp_path)[1] == 4
+    assert all(np.all(np.isfinite(w)) for w in weights(tmp_path)[0])
+    assert sorted(os.listdir(tmp_path / "export")) == ["4"]
+    assert (tmp_path / "metrics.json").read_text() == metrics_before
+
+
+def test_corrupt_checkpoint_is_a_clear_error_and_is_left_alone(tmp_path):
+    train.train_and_evaluate(wae_config(2), str(tmp_path))
+    data_file = next((tmp_path / "checkpoints").glob("ckpt-2.data-*"))
+    data_file.write_bytes(b"not a checkpoint")
+    with pytest.raises(train.CheckpointError, match=r"(?s)Cannot restore the checkpoint .*ckpt-2.*new --workdir"):
+        train.train_and_evaluate(wae_config(4), str(tmp_path))
+    assert data_file.read_bytes() == b"not a checkpoint"
+
+
+def test_mirrored_strategy_run(tmp_path):
+    config = wae_config(2)
+    config.train.strategy = "mirrored"
+    metrics = train.train_and_evaluate(config, str(tmp_path))
+    assert metrics["step"] == 2
+    assert np.isfinite(metrics["latent_mmd"])
+
+
+def test_bad_settings_are_clear_errors(tmp_path):
+    config = wae_config(5, 2)
+    with pytest.raises(ValueError, match="multiple of train.steps_per_epoch"):
+        train.train_and_evaluate(config, str(tmp_path))
+    config = wae_config()
+    config.optimizers.critic_optimizer = config.optimizers.optimizer
+    with pytest.raises(ValueError, match="one optimizer config per player"):
+        train.train_and_evaluate(config, str(tmp_path))
+    config = wae_config()
+    config.data.name = "mnist_typo"
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        train.train_and_evaluate(config, str(tmp_path))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "vegan_tf.train", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def test_cli_trains_with_overrides(tmp_path):
+    result = run_cli("--config=configs/wae_mmd_digits.py", f"--workdir={tmp_path}", "--config.train.num_steps=4",
+                     "--config.train.steps_per_epoch=2", "--config.model.hidden=(16,)",
+                     "--config.model.pretrain_steps=2", "--config.train.eval_samples=20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "samples.png" in result.stdout
+    assert json.loads((tmp_path / "metrics.json").read_text())["step"] == 4
+    assert json.loads((tmp_path / "config.json").read_text())["model"]["hidden"] == [16]
+
+
+def test_cli_unknown_config_key_suggests_the_right_one(tmp_path):
+    result = run_cli("--config=configs/wae_mmd_digits.py", f"--workdir={tmp_path}", "--config.model.lamda=3")
+    assert result.returncode != 0
+    assert "lamda" in result.stderr and "lam" in result.stderr.replace("lamda", "")
+    assert not (tmp_path / "checkpoints").exists()

@@ -1,0 +1,112 @@
+"""One harness for every recipe in ``vegan_tf.models.MODELS``.
+
+Per model: config round trip, a few ``fit`` steps, ``.keras`` reload with every
+optimizer's state, SavedModel export and reload through its signatures, and a
+step on two replicas equal to the step on one device for the same global batch.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vegan_tf import export, models
+from zoo import assert_weights_close, digits_batches, optimizer_state, tiny_model
+
+NAMES = sorted(models.MODELS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_round_trip(name):
+    model = tiny_model(name)
+    config = model.get_config()
+    clone = type(model).from_config(config)
+    clone.build()
+    assert clone.get_config() == config
+    clone.set_weights(model.get_weights())
+    z = model.prior_sample(5, seed=1)
+    np.testing.assert_allclose(clone.decode(z), model.decode(z), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_steps_update_weights_and_log_losses(name):
+    model = tiny_model(name)
+    before = [np.array(w) for w in model.trainable_weights]
+    history = model.fit(digits_batches(), epochs=1, verbose=0)
+    assert int(model.step.numpy()) == 4
+    assert set(model.tracked) <= set(history.history)
+    for key in model.tracked:
+        assert np.all(np.isfinite(history.history[key])), key
+    changed = [not np.allclose(b, np.array(a)) for b, a in zip(before, model.trainable_weights)]
+    assert any(changed)
+    for player in model.players:  # every player's optimizer took a step
+        assert int(model._player_optimizers[player].iterations.numpy()) >= 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keras_reload_keeps_weights_and_every_optimizer(name, tmp_path):
+    model = tiny_model(name)
+    model.fit(digits_batches(num_batches=2), epochs=1, verbose=0)
+    path = str(tmp_path / f"{name}.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model)
+    assert_weights_close(loaded, model, rtol=0, atol=0)
+    assert int(loaded.step.numpy()) == int(model.step.numpy())
+    state, loaded_state = optimizer_state(model), optimizer_state(loaded)
+    assert state.keys() == loaded_state.keys()
+    for player in state:
+        assert len(state[player]) == len(loaded_state[player]) > 1, player
+        for a, b in zip(state[player], loaded_state[player]):
+            np.testing.assert_array_equal(a, b)
+    # The next step is the same from the reloaded state (same noise, same moments).
+    more = digits_batches(num_batches=1)
+    model.fit(more, epochs=1, verbose=0)
+    loaded.fit(more, epochs=1, verbose=0)
+    assert_weights_close(loaded, model, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_savedmodel_signatures_match_the_model(name, tmp_path):
+    model = tiny_model(name)
+    path = export.export(model, str(tmp_path / "export"))
+    assert path.endswith("/1")
+    loaded = tf.saved_model.load(path)
+    expected = {"decode", "sample", "serving_default"}
+    if model.encoder is not None:
+        expected |= {"encode", "reconstruct"}
+    assert set(loaded.signatures) == expected
+    z = model.prior_sample(6, seed=2)
+    x = loaded.signatures["decode"](z=z)["x"]
+    assert x.shape == (6, *model.data_shape)
+    np.testing.assert_allclose(x, model.decode(z), atol=1e-5)
+    np.testing.assert_allclose(loaded.signatures["serving_default"](z=z)["x"], x, atol=1e-6)
+    s1 = loaded.signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(7))["x"]
+    s2 = loaded.signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(7))["x"]
+    s3 = loaded.signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(8))["x"]
+    np.testing.assert_array_equal(s1, s2)
+    assert not np.allclose(s1, s3)
+    np.testing.assert_allclose(s1, model.sample(5, 7), atol=1e-5)
+    if len(model.data_shape) == 3:
+        assert float(tf.reduce_min(x)) >= 0.0 and float(tf.reduce_max(x)) <= 1.0
+    if model.encoder is not None:
+        images = tf.random.stateless_uniform((4, *model.data_shape), seed=[1, 2])
+        codes = loaded.signatures["encode"](x=images)["z"]
+        assert codes.shape == (4, model.latent_dim)
+        np.testing.assert_allclose(codes, model.encode(images), atol=1e-5)
+        np.testing.assert_allclose(loaded.signatures["reconstruct"](x=images)["x"], model.reconstruct(images),
+                                   atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must have shape"):
+        loaded.signatures["decode"](z=tf.zeros([2, model.latent_dim + 1]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_two_replicas_take_the_single_device_step(name, two_replicas):
+    single = tiny_model(name)
+    mirrored = tiny_model(name, two_replicas)
+    mirrored.set_weights(single.get_weights())
+    batch = digits_batches(batch_size=32, num_batches=1)
+    single.fit(batch, epochs=1, verbose=0)
+    mirrored.fit(batch, epochs=1, verbose=0)
+    assert int(mirrored.step.numpy()) == 1
+    assert_weights_close(mirrored, single, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,58 @@
+"""What the per-model tests share: every recipe's digits config, shrunk to test size."""
+
+import importlib.util
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from conftest import REPO
+from vegan_tf import data, models, train
+
+
+def load_config(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def tiny_config(name):
+    """``configs/<name>_digits.py`` with small networks and batches."""
+    config = load_config(REPO / "configs" / f"{name}_digits.py")
+    config.seed = 3
+    config.data.batch_size = 16
+    config.model.hidden = (32, 32)
+    for key in ("critic_hidden", "transport_hidden"):
+        if key in config.model:
+            config.model[key] = (32,)
+    config.train.num_steps = 4
+    config.train.steps_per_epoch = 2
+    config.train.verbose = 0
+    config.train.eval_samples = 64
+    return config
+
+
+def tiny_model(name, strategy=None):
+    return train.build_model(tiny_config(name), strategy)
+
+
+def digits_batches(batch_size=16, num_batches=4):
+    x = data.load_array("digits", "train", limit=batch_size * num_batches)
+    return tf.data.Dataset.from_tensor_slices(x).batch(batch_size, drop_remainder=True)
+
+
+def assert_weights_close(a, b, rtol=1e-5, atol=1e-6):
+    wa, wb = a.get_weights(), b.get_weights()
+    assert len(wa) == len(wb)
+    for x, y in zip(wa, wb):
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+
+
+def optimizer_state(model):
+    """Every player's optimizer variables, by player."""
+    return {player: [np.array(v) for v in opt.variables] for player, opt in model._player_optimizers.items()}
+
+
+__all__ = ["assert_weights_close", "digits_batches", "keras", "models", "optimizer_state", "tiny_config",
+           "tiny_model"]
