@@ -239,7 +239,8 @@ def train_and_evaluate(config, workdir, callbacks=()):
     start = time.time()
     if step < t.num_steps:
         model.fit(dataset, epochs=t.num_steps // t.steps_per_epoch, initial_epoch=step // t.steps_per_epoch,
-                  steps_per_epoch=t.steps_per_epoch, callbacks=[guard, *callbacks], verbose=t.verbose)
+                  steps_per_epoch=t.steps_per_epoch, callbacks=[guard, *callbacks], verbose=t.verbose,
+                  shuffle=False)  # the pipeline shuffles
     train_time = time.time() - start
     if guard.failure:
         raise NonFiniteLossError(
