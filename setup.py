@@ -1,6 +1,17 @@
 """vegan_tf: optimal-transport generative models (the VEGAN cookbook) in TensorFlow 2 / Keras 3."""
 
+import os
+
 from setuptools import find_packages, setup
+
+
+def shipped_models():
+    """saved_models/ goes to <prefix>/share/vegan_tf/saved_models (found by vegan_tf.pretrained)."""
+    files = []
+    for folder, _, names in os.walk("saved_models"):
+        if names:
+            files.append((os.path.join("share", "vegan_tf", folder), [os.path.join(folder, n) for n in names]))
+    return files
 
 setup(
     name="vegan_tf",
@@ -26,6 +37,7 @@ setup(
     extras_require={
         "test": ["pytest", "pytest-xdist", "tensorflow-serving-api>=2.21,<2.22"],
     },
+    data_files=shipped_models(),
     entry_points={
         "console_scripts": [
             "vegan-train=vegan_tf.train:run",

@@ -43,8 +43,9 @@ def test_w2_linear_program_unequal_sizes():
     # min <P, C> s.t. P 1 = 1/3, P^T 1 = 1/4, P >= 0.
     rows = np.kron(np.eye(3), np.ones((1, 4)))
     cols = np.kron(np.ones((1, 3)), np.eye(4))
-    lp = scipy.optimize.linprog(cost.ravel(), A_eq=np.vstack([rows, cols]),
-                                b_eq=np.r_[np.full(3, 1 / 3), np.full(4, 1 / 4)])
+    lp = scipy.optimize.linprog(
+        cost.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.r_[np.full(3, 1 / 3), np.full(4, 1 / 4)]
+    )
     assert wasserstein2(x, y) == pytest.approx(np.sqrt(lp.fun), rel=1e-8)
 
 
@@ -131,9 +132,7 @@ def test_sharpness_constant_checkerboard_and_blur():
 def test_sharpness_matches_scipy_convolution():
     images = np.random.default_rng(6).uniform(size=(4, 10, 12, 3))
     kernel = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=float)
-    expected = np.mean([
-        np.var(scipy.ndimage.convolve(img.mean(-1), kernel)[1:-1, 1:-1]) for img in images
-    ])
+    expected = np.mean([np.var(scipy.ndimage.convolve(img.mean(-1), kernel)[1:-1, 1:-1]) for img in images])
     assert sharpness(images) == pytest.approx(expected, rel=1e-12)
 
 
@@ -171,8 +170,7 @@ def test_fid_identical_and_closed_forms():
     full = q @ q.T + 0.1 * np.eye(4)
     y = _with_moments(rng, 150, mu2, full)
     x = _with_moments(rng, 100, mu1, np.eye(4))
-    closed = (np.sum((mu1 - mu2) ** 2) + 4 + np.trace(full)
-              - 2 * np.sum(np.sqrt(np.linalg.eigvalsh(full))))
+    closed = np.sum((mu1 - mu2) ** 2) + 4 + np.trace(full) - 2 * np.sum(np.sqrt(np.linalg.eigvalsh(full)))
     assert fid_from_activations(x, y) == pytest.approx(closed, rel=1e-9)
 
 

@@ -39,8 +39,7 @@ def test_pairwise_cost():
     eu = vot.pairwise_cost(x, y, p=1).numpy()
     assert sq.shape == eu.shape == (3, 5, 6)
     for i in range(3):
-        np.testing.assert_allclose(sq[i], scipy.spatial.distance.cdist(x[i], y[i], "sqeuclidean"),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(sq[i], scipy.spatial.distance.cdist(x[i], y[i], "sqeuclidean"), rtol=1e-10)
         np.testing.assert_allclose(eu[i], scipy.spatial.distance.cdist(x[i], y[i]), rtol=1e-10)
     # Coincident points: (nearly) zero and a finite gradient for p=1.
     xt = tf.constant(x[0])
@@ -143,8 +142,7 @@ def test_sinkhorn_xla_and_undebiased():
     x = tf.constant(rng.normal(size=(8, 2)), tf.float32)
     y = tf.constant(rng.normal(size=(8, 2)), tf.float32)
     compiled = tf.function(lambda u, v: vot.sinkhorn_loss(u, v, 0.1), jit_compile=True)
-    np.testing.assert_allclose(float(compiled(x, y)), float(vot.sinkhorn_loss(x, y, 0.1)),
-                               rtol=1e-4)
+    np.testing.assert_allclose(float(compiled(x, y)), float(vot.sinkhorn_loss(x, y, 0.1)), rtol=1e-4)
     half = vot.sinkhorn(vot.pairwise_cost(tf.cast(x, tf.float16), tf.cast(y, tf.float16)), 0.1)
     assert half.cost.dtype == tf.float32 and np.isfinite(half.cost.numpy())
     # Without debiasing OT_ε(x, x) = <P, C> + ε KL(P | a ⊗ b) > 0: the entropic bias.
@@ -183,8 +181,11 @@ def test_assignment_brute_force():
         assert perm.dtype == tf.int32 and perm.shape == (6,)
         np.testing.assert_array_equal(perm.numpy(), expected)
         np.testing.assert_array_equal(matched(tf.constant(x), tf.constant(y)).numpy(), expected)
-    graph_perm = tf.function(vot.assignment).get_concrete_function(
-        tf.TensorSpec([6, 3], tf.float32), tf.TensorSpec([6, 3], tf.float32)).outputs[0]
+    graph_perm = (
+        tf.function(vot.assignment)
+        .get_concrete_function(tf.TensorSpec([6, 3], tf.float32), tf.TensorSpec([6, 3], tf.float32))
+        .outputs[0]
+    )
     assert graph_perm.shape == (6,)
     # y a permutation of x: the matching recovers it.
     x = rng.normal(size=(7, 2))

@@ -132,3 +132,31 @@ def test_cli_unknown_config_key_suggests_the_right_one(tmp_path):
     assert result.returncode != 0
     assert "lamda" in result.stderr and "lam" in result.stderr.replace("lamda", "")
     assert not (tmp_path / "checkpoints").exists()
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_multi_worker_cluster_of_two_processes_on_localhost(tmp_path):
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    workers = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "vegan_tf.train", "--config=configs/wae_mmd_digits.py", f"--workdir={tmp_path}",
+             "--config.train.strategy=multi_worker", "--config.train.num_steps=4", "--config.train.steps_per_epoch=2",
+             "--config.model.hidden=(16,)", "--config.model.pretrain_steps=2", "--config.train.eval_samples=20",
+             "--config.train.verbose=2"],
+            cwd=REPO, env={**os.environ, "TF_CONFIG": tf_config, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [w.communicate(timeout=400)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    last_losses = [[line for line in out.splitlines() if "loss:" in line][-1].split("loss:")[1] for out in outputs]
+    assert last_losses[0] == last_losses[1]  # one synchronous model
+    assert json.loads((tmp_path / "metrics.json").read_text())["step"] == 4  # written by the chief only
+    assert (tmp_path / "export" / "4" / "saved_model.pb").is_file()

@@ -39,9 +39,7 @@ import scipy.optimize
 import scipy.spatial.distance
 import tensorflow as tf
 
-SinkhornResult = collections.namedtuple(
-    "SinkhornResult", ["f", "g", "plan", "cost", "dual"]
-)
+SinkhornResult = collections.namedtuple("SinkhornResult", ["f", "g", "plan", "cost", "dual"])
 SinkhornResult.__doc__ = """Output of :func:`sinkhorn` (leading batch dims as the cost's).
 
 f, g: dual potentials, shapes [..., n] and [..., m].
@@ -86,8 +84,8 @@ def pairwise_cost(x, y, p=2):
         x = tf.cast(x, tf.float32)
     y = tf.convert_to_tensor(y, dtype=x.dtype)
     center = tf.stop_gradient(
-        0.5 * (tf.reduce_mean(x, axis=-2, keepdims=True)
-               + tf.reduce_mean(y, axis=-2, keepdims=True)))
+        0.5 * (tf.reduce_mean(x, axis=-2, keepdims=True) + tf.reduce_mean(y, axis=-2, keepdims=True))
+    )
     x, y = x - center, y - center
     x2 = tf.reduce_sum(tf.square(x), axis=-1)[..., :, None]
     y2 = tf.reduce_sum(tf.square(y), axis=-1)[..., None, :]
@@ -96,8 +94,7 @@ def pairwise_cost(x, y, p=2):
         return sq
     if p == 1:
         positive = sq > 0
-        return tf.where(positive, tf.sqrt(tf.where(positive, sq, tf.ones_like(sq))),
-                        tf.zeros_like(sq))
+        return tf.where(positive, tf.sqrt(tf.where(positive, sq, tf.ones_like(sq))), tf.zeros_like(sq))
     raise ValueError(f"p must be 1 or 2, got {p!r}")
 
 
@@ -119,27 +116,23 @@ def _sinkhorn_loop(cost, log_a, log_b, eps, num_iters, tol):
     """
 
     def f_update(g):
-        return -eps * tf.reduce_logsumexp(
-            log_b[..., None, :] + (g[..., None, :] - cost) / eps, axis=-1)
+        return -eps * tf.reduce_logsumexp(log_b[..., None, :] + (g[..., None, :] - cost) / eps, axis=-1)
 
     def g_update(f):
-        return -eps * tf.reduce_logsumexp(
-            log_a[..., :, None] + (f[..., :, None] - cost) / eps, axis=-2)
+        return -eps * tf.reduce_logsumexp(log_a[..., :, None] + (f[..., :, None] - cost) / eps, axis=-2)
 
     def body(i, f, g, err):
         f_new = f_update(g)
         if tol is not None:
             # L1 error of the row marginal of the plan of (f, g), whose rows
             # sum to a_i exp((f_i - f_new_i) / ε).
-            err = tf.reduce_max(tf.reduce_sum(
-                tf.exp(log_a) * tf.abs(1.0 - tf.exp((f - f_new) / eps)), axis=-1))
+            err = tf.reduce_max(tf.reduce_sum(tf.exp(log_a) * tf.abs(1.0 - tf.exp((f - f_new) / eps)), axis=-1))
         return i + 1, f_new, g_update(f_new), err
 
     def cond(i, f, g, err):
         return tf.constant(True) if tol is None else err > tol
 
-    state = (tf.constant(0), tf.zeros_like(log_a), tf.zeros_like(log_b),
-             tf.constant(np.inf, cost.dtype))
+    state = (tf.constant(0), tf.zeros_like(log_a), tf.zeros_like(log_b), tf.constant(np.inf, cost.dtype))
     _, f, g, _ = tf.while_loop(cond, body, state, maximum_iterations=num_iters)
     return f, g
 
@@ -185,18 +178,14 @@ def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None):
     log_a = _log_weights(a, cost, axis=-2)  # [..., n]
     log_b = _log_weights(b, cost, axis=-1)  # [..., m]
 
-    f, g = _sinkhorn_loop(cost, log_a, log_b, eps, int(num_iters),
-                          None if tol is None else float(tol))
-    plan = tf.exp(log_a[..., :, None] + log_b[..., None, :]
-                  + (f[..., :, None] + g[..., None, :] - cost) / eps)
+    f, g = _sinkhorn_loop(cost, log_a, log_b, eps, int(num_iters), None if tol is None else float(tol))
+    plan = tf.exp(log_a[..., :, None] + log_b[..., None, :] + (f[..., :, None] + g[..., None, :] - cost) / eps)
     transport_cost = tf.reduce_sum(plan * cost, axis=[-2, -1])
-    dual = (tf.reduce_sum(tf.exp(log_a) * f, axis=-1)
-            + tf.reduce_sum(tf.exp(log_b) * g, axis=-1))
+    dual = tf.reduce_sum(tf.exp(log_a) * f, axis=-1) + tf.reduce_sum(tf.exp(log_b) * g, axis=-1)
     return SinkhornResult(f=f, g=g, plan=plan, cost=transport_cost, dual=dual)
 
 
-def sinkhorn_loss(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=None,
-                  objective="dual"):
+def sinkhorn_loss(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=None, objective="dual"):
     """Entropic OT loss between two minibatches (uniform weights).
 
     Points are flattened to vectors ([n, ...] -> [n, d]); the ground cost is

@@ -16,38 +16,41 @@ SPLITS = ("train", "test")
 
 
 def is_npz(name):
-  return name.startswith(PREFIX) or name.endswith(".npz")
+    return name.startswith(PREFIX) or name.endswith(".npz")
 
 
 def path_of(name):
-  return os.path.expanduser(name[len(PREFIX):] if name.startswith(PREFIX) else name)
+    return os.path.expanduser(name[len(PREFIX) :] if name.startswith(PREFIX) else name)
 
 
 def load(name, split):
-  """Raw array of one split ([N, H, W, C] or [N, D]), integer or float, as stored."""
-  path = path_of(name)
-  if not os.path.isfile(path):
-    raise DatasetNotFoundError(
-        f"No .npz file at {path!r} (dataset {name!r}). Write one with "
-        "np.savez(path, x_train=..., x_test=...), e.g. from keras.datasets.mnist.load_data().")
-  key = f"x_{split}"
-  with np.load(path, allow_pickle=False) as npz:
-    if key not in npz.files:
-      raise ValueError(f"{path!r} has no array {key!r}: found keys {sorted(npz.files)}; "
-                     "expected 'x_train' and 'x_test'.")
-    array = npz[key]
-  if array.ndim == 3:
-    array = array[..., None]
-  if array.ndim not in (2, 4):
-    raise ValueError(f"{path!r}: {key} has shape {array.shape}; expected [N, H, W], "
-                     "[N, H, W, C] (images) or [N, D] (points).")
-  if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-    raise ValueError(f"{path!r}: {key} has dtype {array.dtype}; expected uint8 or float.")
-  return array
+    """Raw array of one split ([N, H, W, C] or [N, D]), integer or float, as stored."""
+    path = path_of(name)
+    if not os.path.isfile(path):
+        raise DatasetNotFoundError(
+            f"No .npz file at {path!r} (dataset {name!r}). Write one with "
+            "np.savez(path, x_train=..., x_test=...), e.g. from keras.datasets.mnist.load_data()."
+        )
+    key = f"x_{split}"
+    with np.load(path, allow_pickle=False) as npz:
+        if key not in npz.files:
+            raise ValueError(
+                f"{path!r} has no array {key!r}: found keys {sorted(npz.files)}; " "expected 'x_train' and 'x_test'."
+            )
+        array = npz[key]
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim not in (2, 4):
+        raise ValueError(
+            f"{path!r}: {key} has shape {array.shape}; expected [N, H, W], " "[N, H, W, C] (images) or [N, D] (points)."
+        )
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{path!r}: {key} has dtype {array.dtype}; expected uint8 or float.")
+    return array
 
 
 def info(name):
-  """`DatasetInfo` read from the file (loads both splits)."""
-  train, test = load(name, "train"), load(name, "test")
-  kind = "points" if train.ndim == 2 else "image"
-  return DatasetInfo(name, kind, tuple(train.shape[1:]), len(train), len(test))
+    """`DatasetInfo` read from the file (loads both splits)."""
+    train, test = load(name, "train"), load(name, "test")
+    kind = "points" if train.ndim == 2 else "image"
+    return DatasetInfo(name, kind, tuple(train.shape[1:]), len(train), len(test))

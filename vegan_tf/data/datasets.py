@@ -21,94 +21,105 @@ KNOWN_NAMES = embedded.NAMES + tfds_sets.NAMES
 
 
 def _source(name):
-  if name in embedded.NAMES:
-    return embedded
-  if name in tfds_sets.NAMES:
-    return tfds_sets
-  if isinstance(name, str) and arrays.is_npz(name):
-    return arrays
-  raise ValueError(f"Unknown dataset {name!r}. Known: {', '.join(KNOWN_NAMES)}; or a local "
-                   "file as 'path/to/file.npz' or 'npz:<path>'.")
+    if name in embedded.NAMES:
+        return embedded
+    if name in tfds_sets.NAMES:
+        return tfds_sets
+    if isinstance(name, str) and arrays.is_npz(name):
+        return arrays
+    raise ValueError(
+        f"Unknown dataset {name!r}. Known: {', '.join(KNOWN_NAMES)}; or a local "
+        "file as 'path/to/file.npz' or 'npz:<path>'."
+    )
 
 
 def _check_split(name, split):
-  source = _source(name)
-  splits = tfds_sets.splits(name) if source is tfds_sets else source.SPLITS
-  if split not in splits:
-    raise ValueError(f"Unknown split {split!r} for dataset {name!r}; splits: {list(splits)}.")
-  return source
+    source = _source(name)
+    splits = tfds_sets.splits(name) if source is tfds_sets else source.SPLITS
+    if split not in splits:
+        raise ValueError(f"Unknown split {split!r} for dataset {name!r}; splits: {list(splits)}.")
+    return source
 
 
 def dataset_info(name):
-  """`DatasetInfo(name, kind, shape, num_train, num_test)` of a dataset.
+    """`DatasetInfo(name, kind, shape, num_train, num_test)` of a dataset.
 
-  Cheap for the named sets; a `.npz` file is read to find its shapes.
-  """
-  return _source(name).info(name)
+    Cheap for the named sets; a `.npz` file is read to find its shapes.
+    """
+    return _source(name).info(name)
 
 
-def get_dataset(name, split="train", *, batch_size=None, shuffle=None, seed=0, repeat=False,
-                drop_remainder=True, data_dir=None, limit=None):
-  """A `tf.data.Dataset` of one split, shuffled, batched and prefetched.
+def get_dataset(
+    name,
+    split="train",
+    *,
+    batch_size=None,
+    shuffle=None,
+    seed=0,
+    repeat=False,
+    drop_remainder=True,
+    data_dir=None,
+    limit=None,
+):
+    """A `tf.data.Dataset` of one split, shuffled, batched and prefetched.
 
-  Args:
-    name: a dataset name (see the module docstring) or a `.npz` path.
-    split: `"train"` or `"test"` (`celeb_a` also has `"validation"`).
-    batch_size: batch size; None yields single examples.
-    shuffle: reshuffle every epoch; None shuffles iff `split == "train"`.
-    seed: shuffling seed: the same seed gives the same order of batches (for a given
-      global seed, if `tf.random.set_seed` / `keras.utils.set_random_seed` was called).
-    repeat: repeat forever (shuffling before repetition, so each epoch is a new order).
-    drop_remainder: drop a last, smaller batch (static batch shape).
-    data_dir: TFDS data directory (None: TFDS's default); ignored by the other sources.
-    limit: keep only the first `limit` examples (taken before shuffling).
+    Args:
+      name: a dataset name (see the module docstring) or a `.npz` path.
+      split: `"train"` or `"test"` (`celeb_a` also has `"validation"`).
+      batch_size: batch size; None yields single examples.
+      shuffle: reshuffle every epoch; None shuffles iff `split == "train"`.
+      seed: shuffling seed: the same seed gives the same order of batches (for a given
+        global seed, if `tf.random.set_seed` / `keras.utils.set_random_seed` was called).
+      repeat: repeat forever (shuffling before repetition, so each epoch is a new order).
+      drop_remainder: drop a last, smaller batch (static batch shape).
+      data_dir: TFDS data directory (None: TFDS's default); ignored by the other sources.
+      limit: keep only the first `limit` examples (taken before shuffling).
 
-  Returns:
-    A dataset of float32 tensors only: images [batch, H, W, C] in [0, 1] or points [batch, d]
-    (without the batch axis when `batch_size` is None).
+    Returns:
+      A dataset of float32 tensors only: images [batch, H, W, C] in [0, 1] or points [batch, d]
+      (without the batch axis when `batch_size` is None).
 
-  Raises:
-    ValueError: unknown name or split, or a bad `batch_size` / `limit`.
-    DatasetNotFoundError: the data is not on this machine.
-  """
-  source = _check_split(name, split)
-  if batch_size is not None and batch_size < 1:
-    raise ValueError(f"batch_size must be a positive int or None, got {batch_size}.")
-  if limit is not None and limit < 0:
-    raise ValueError(f"limit must be >= 0 or None, got {limit}.")
-  if shuffle is None:
-    shuffle = split == "train"
+    Raises:
+      ValueError: unknown name or split, or a bad `batch_size` / `limit`.
+      DatasetNotFoundError: the data is not on this machine.
+    """
+    source = _check_split(name, split)
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size}.")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 or None, got {limit}.")
+    if shuffle is None:
+        shuffle = split == "train"
 
-  if source is tfds_sets:
-    ds = tfds_sets.load(name, split, data_dir, shuffle_files=shuffle and limit is None, seed=seed)
-    if limit is not None:
-      ds = ds.take(limit)
-    buffer, preprocess = tfds_sets.shuffle_buffer(name), tfds_sets.preprocess(name)
-  else:  # In memory: shuffle and batch indices, then gather whole batches at once.
-    raw = source.load(name, split)[:limit]
-    table = tf.constant(raw)
-    scale = 1.0 / 255.0 if np.issubdtype(raw.dtype, np.integer) else 1.0
-    ds, buffer = tf.data.Dataset.range(len(raw)), len(raw)
-    preprocess = lambda idx: tf.cast(tf.gather(table, idx), tf.float32) * scale
+    if source is tfds_sets:
+        ds = tfds_sets.load(name, split, data_dir, shuffle_files=shuffle and limit is None, seed=seed)
+        if limit is not None:
+            ds = ds.take(limit)
+        buffer, preprocess = tfds_sets.shuffle_buffer(name), tfds_sets.preprocess(name)
+    else:  # In memory: shuffle and batch indices, then gather whole batches at once.
+        raw = source.load(name, split)[:limit]
+        table = tf.constant(raw)
+        scale = 1.0 / 255.0 if np.issubdtype(raw.dtype, np.integer) else 1.0
+        ds, buffer = tf.data.Dataset.range(len(raw)), len(raw)
+        preprocess = lambda idx: tf.cast(tf.gather(table, idx), tf.float32) * scale
 
-  if shuffle:
-    ds = ds.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
-  if repeat:
-    ds = ds.repeat()
-  if batch_size is not None:
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-  ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)  # keeps the order
-  return ds.prefetch(tf.data.AUTOTUNE)
+    if shuffle:
+        ds = ds.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    if batch_size is not None:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)  # keeps the order
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def load_array(name, split="test", limit=None, data_dir=None):
-  """All (or the first `limit`) examples of a split as one float32 numpy array, in order."""
-  ds = get_dataset(name, split, batch_size=4096, shuffle=False, drop_remainder=False,
-                   data_dir=data_dir, limit=limit)
-  batches = list(ds.as_numpy_iterator())
-  if not batches:
-    return np.zeros((0, *ds.element_spec.shape[1:]), np.float32)
-  return np.concatenate(batches)
+    """All (or the first `limit`) examples of a split as one float32 numpy array, in order."""
+    ds = get_dataset(name, split, batch_size=4096, shuffle=False, drop_remainder=False, data_dir=data_dir, limit=limit)
+    batches = list(ds.as_numpy_iterator())
+    if not batches:
+        return np.zeros((0, *ds.element_spec.shape[1:]), np.float32)
+    return np.concatenate(batches)
 
 
 toy_modes = embedded.toy_modes

@@ -20,11 +20,11 @@ from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError
 
 @dataclasses.dataclass(frozen=True)
 class _Spec:
-  shape: Tuple[int, ...]
-  num_train: int
-  num_test: int
-  shuffle_buffer: int  # elements of the raw uint8 images held for shuffling
-  splits: Tuple[str, ...] = ("train", "test")
+    shape: Tuple[int, ...]
+    num_train: int
+    num_test: int
+    shuffle_buffer: int  # elements of the raw uint8 images held for shuffling
+    splits: Tuple[str, ...] = ("train", "test")
 
 
 _SPECS = {
@@ -41,48 +41,52 @@ _CELEBA_TOP, _CELEBA_LEFT = (218 - _CELEBA_CROP) // 2, (178 - _CELEBA_CROP) // 2
 
 
 def info(name):
-  spec = _SPECS[name]
-  return DatasetInfo(name, "image", spec.shape, spec.num_train, spec.num_test)
+    spec = _SPECS[name]
+    return DatasetInfo(name, "image", spec.shape, spec.num_train, spec.num_test)
 
 
 def splits(name):
-  return _SPECS[name].splits
+    return _SPECS[name].splits
 
 
 def shuffle_buffer(name):
-  return _SPECS[name].shuffle_buffer
+    return _SPECS[name].shuffle_buffer
 
 
 def load(name, split, data_dir: Optional[str], shuffle_files: bool, seed: int):
-  """tf.data.Dataset of the raw uint8 `image` feature of one split."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
-  builder = tfds.builder(name, data_dir=data_dir)
-  try:
-    ds = builder.as_dataset(
-        split=split, shuffle_files=shuffle_files,
-        decoders=tfds.decode.PartialDecoding({"image": True}),
-        read_config=tfds.ReadConfig(shuffle_seed=seed))
-  except AssertionError as e:  # TFDS's "could not find data in ..."
-    where = str(builder.data_dir_root)
-    raise DatasetNotFoundError(
-        f"TFDS dataset {name!r} is not prepared in data_dir={where!r} (no download is "
-        f"attempted). To get it: run `tfds build {name} --data_dir={where}` on a machine with "
-        "network access (or copy a prepared TFDS folder there) and pass data_dir=...; or save "
-        "the images as a local .npz (x_train, x_test) and use get_dataset('path/to/file.npz')."
-    ) from e
-  return ds.map(lambda example: example["image"])
+    """tf.data.Dataset of the raw uint8 `image` feature of one split."""
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    try:
+        ds = builder.as_dataset(
+            split=split,
+            shuffle_files=shuffle_files,
+            decoders=tfds.decode.PartialDecoding({"image": True}),
+            read_config=tfds.ReadConfig(shuffle_seed=seed),
+        )
+    except AssertionError as e:  # TFDS's "could not find data in ..."
+        where = str(builder.data_dir_root)
+        raise DatasetNotFoundError(
+            f"TFDS dataset {name!r} is not prepared in data_dir={where!r} (no download is "
+            f"attempted). To get it: run `tfds build {name} --data_dir={where}` on a machine with "
+            "network access (or copy a prepared TFDS folder there) and pass data_dir=...; or save "
+            "the images as a local .npz (x_train, x_test) and use get_dataset('path/to/file.npz')."
+        ) from e
+    return ds.map(lambda example: example["image"])
 
 
 def preprocess(name):
-  """Function mapping uint8 images ([..., H, W, C], batched or not) to float32 in [0, 1]."""
+    """Function mapping uint8 images ([..., H, W, C], batched or not) to float32 in [0, 1]."""
 
-  def to_unit(images):
-    return tf.cast(images, tf.float32) / 255.0
+    def to_unit(images):
+        return tf.cast(images, tf.float32) / 255.0
 
-  def celeb_a(images):
-    images = to_unit(images)[..., _CELEBA_TOP:_CELEBA_TOP + _CELEBA_CROP,
-                             _CELEBA_LEFT:_CELEBA_LEFT + _CELEBA_CROP, :]
-    images = tf.image.resize(images, (64, 64), method="bilinear", antialias=True)
-    return tf.clip_by_value(images, 0.0, 1.0)
+    def celeb_a(images):
+        images = to_unit(images)[
+            ..., _CELEBA_TOP : _CELEBA_TOP + _CELEBA_CROP, _CELEBA_LEFT : _CELEBA_LEFT + _CELEBA_CROP, :
+        ]
+        images = tf.image.resize(images, (64, 64), method="bilinear", antialias=True)
+        return tf.clip_by_value(images, 0.0, 1.0)
 
-  return celeb_a if name == "celeb_a" else to_unit
+    return celeb_a if name == "celeb_a" else to_unit

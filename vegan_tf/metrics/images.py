@@ -31,8 +31,7 @@ def laplacian(images):
         x = x.mean(axis=-1)
     if x.ndim != 3 or min(x.shape[1:]) < 3:
         raise ValueError(f"expected [N, H, W(, C)] images with H, W >= 3, got {x.shape}")
-    return (x[:, :-2, 1:-1] + x[:, 2:, 1:-1] + x[:, 1:-1, :-2] + x[:, 1:-1, 2:]
-            - 4.0 * x[:, 1:-1, 1:-1])
+    return x[:, :-2, 1:-1] + x[:, 2:, 1:-1] + x[:, 1:-1, :-2] + x[:, 1:-1, 2:] - 4.0 * x[:, 1:-1, 1:-1]
 
 
 def sharpness(images):
@@ -105,9 +104,9 @@ def polynomial_mmd2(x, y):
     kyy = (y @ y.T / d + 1.0) ** 3
     kxy = (x @ y.T / d + 1.0) ** 3
     m, n = len(x), len(y)
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1))
-                 + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-                 - 2.0 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2.0 * kxy.mean()
+    )
 
 
 def kid_from_activations(act1, act2, num_subsets=100, subset_size=1000, seed=0):

@@ -1,0 +1,273 @@
+"""WAE-GAN, AAE, VAE and AVB: every loss term against numpy, and AAE ≡ POT-GAN.
+
+Networks are tiny MLPs on 3x3 images; the numpy references take the networks'
+outputs (codes, decoder logits, discriminator logits) and recompute each loss
+from its formula.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vegan_tf import divergences, models, networks
+from vegan_tf.models.base import ENCODER_SALT, PRIOR_SALT
+
+SHAPE, D_Z, N = (3, 3, 1), 2, 5
+
+
+def batch():
+    return tf.random.stateless_uniform((N, *SHAPE), seed=[4, 2])
+
+
+def nets(kind="deterministic", noise_dim=0):
+    enc = networks.Encoder(SHAPE, D_Z, hidden=(8,), kind=kind, noise_dim=noise_dim)
+    dec = networks.Decoder(SHAPE, D_Z, hidden=(8,))
+    return dec, enc
+
+
+def latent_critic():
+    return networks.Critic((D_Z,), hidden=(8,))
+
+
+def softplus(t):
+    return np.logaddexp(0.0, t)
+
+
+def log_normal(z, scale):
+    return -0.5 * np.sum(z**2, axis=1) / scale**2 - 0.5 * z.shape[1] * np.log(2 * np.pi * scale**2)
+
+
+def sigmoid(t):
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+def flat(t):
+    return np.reshape(np.asarray(t), (N, -1))
+
+
+# ------------------------------------------------------------ pure functions
+def test_gan_losses_match_numpy():
+    real = np.array([2.0, -1.0, 0.5, 30.0], np.float32)
+    fake = np.array([-3.0, 0.1, 4.0, -30.0], np.float32)
+    d_loss = -np.mean(np.log(sigmoid(real.astype(np.float64)))) - np.mean(np.log(1 - sigmoid(fake.astype(np.float64))))
+    g_loss = -np.mean(np.log(sigmoid(fake.astype(np.float64))))
+    assert float(divergences.gan_discriminator_loss(real, fake)) == pytest.approx(d_loss, rel=1e-5)
+    assert float(divergences.gan_generator_loss(fake)) == pytest.approx(g_loss, rel=1e-5)
+    # Logits far beyond float32 sigmoid's range stay finite, with the right slope.
+    with tf.GradientTape() as tape:
+        t = tf.constant([-200.0])
+        tape.watch(t)
+        loss = divergences.gan_generator_loss(t)
+    assert float(loss) == pytest.approx(200.0) and float(tape.gradient(loss, t)[0]) == pytest.approx(-1.0)
+
+
+def test_prior_trick_adds_the_prior_log_density():
+    z = np.array([[0.3, -1.2], [2.0, 0.5]], np.float32)
+    np.testing.assert_allclose(divergences.gaussian_log_density(z, 1.5), log_normal(z, 1.5), rtol=1e-6)
+    logits = np.array([0.7, -0.2], np.float32)
+    np.testing.assert_allclose(divergences.prior_logit_trick(logits, z, 1.5), logits + log_normal(z, 1.5), rtol=1e-6)
+
+
+# -------------------------------------------------------------------- WAE-GAN
+def wae_gan(**kwargs):
+    dec, enc = nets()
+    model = models.WAEGAN(dec, enc, latent_critic(), seed=1, **kwargs)
+    model.compile(optimizer="adam", adversary_optimizer="adam")
+    return model
+
+
+@pytest.mark.parametrize("prior_trick", [False, True])
+def test_wae_gan_terms_match_numpy(prior_trick):
+    model = wae_gan(lam=3.0, prior_trick=prior_trick, prior_scale=1.5)
+    x = batch()
+    z = model.encoder(x)[0].numpy()
+    x_hat = tf.sigmoid(model.decoder(z)).numpy()
+    pz = model.local_normal(N, D_Z, PRIOR_SALT, 1.5).numpy()
+
+    def logit(v):
+        out = model.discriminator(v).numpy()
+        return out + log_normal(v, 1.5) if prior_trick else out
+
+    reconstruction = np.mean(np.sum((flat(x) - flat(x_hat)) ** 2, axis=1))
+    penalty = np.mean(softplus(-logit(z)))
+    adversary = np.mean(softplus(-logit(pz))) + np.mean(softplus(logit(z)))
+    loss, logs = model.loss_terms(x, training=True)
+    d_loss, d_logs = model.adversary_terms(x, training=True)
+    assert float(logs["reconstruction"]) == pytest.approx(reconstruction, rel=1e-5)
+    assert float(logs["penalty"]) == pytest.approx(penalty, rel=1e-5)
+    assert float(loss) == pytest.approx(reconstruction + 3.0 * penalty, rel=1e-5)
+    assert float(d_logs["adversary"]) == pytest.approx(adversary, rel=1e-5)
+    assert float(d_loss) == pytest.approx(3.0 * adversary, rel=1e-5)  # Algorithm 1: λ on D's objective too
+
+
+def test_wae_gan_players_update_their_own_networks():
+    model = wae_gan()
+    x = batch()
+    disc = [w.numpy() for w in model.discriminator.weights]
+    autoencoder = [w.numpy() for w in model.encoder.weights + model.decoder.weights]
+    model.minimize("adversary_optimizer", lambda: model.adversary_terms(x, training=True))
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(autoencoder, model.encoder.weights + model.decoder.weights))
+    assert not all(np.array_equal(a, w.numpy()) for a, w in zip(disc, model.discriminator.weights))
+
+
+# ------------------------------------------------------------- AAE ≡ POT-GAN
+def gradients(model, player, *loss_fns):
+    """Sum of the gradients of several ``loss_terms``-like functions w.r.t. ``player``'s variables."""
+    variables = model.player_variables(player)
+    with tf.GradientTape(persistent=True) as tape:
+        losses = [fn()[0] for fn in loss_fns]
+    per_loss = [tape.gradient(loss, variables, unconnected_gradients="zero") for loss in losses]
+    total = [sum(g) for g in zip(*per_loss)]
+    return float(sum(losses)), total
+
+
+@pytest.mark.parametrize("sigma", [None, 0.5])
+def test_aae_objective_is_the_pot_gan_objective(sigma):
+    """Bousquet et al. 2017 (Sec. 4) / Tolstikhin et al. 2018 (Sec. 3): AAE with the squared
+    Euclidean cost is POT-GAN. With a Gaussian decoder N(G(z), σ² I) and the likelihood
+    as reconstruction, AAE(λ) = POT(c = ||·||², λ' = 2σ² λ) / (2σ²) + (d/2) log 2πσ²."""
+    dec, enc = nets()
+    disc = latent_critic()
+    lam = 0.7
+    if sigma is None:
+        aae = models.AAE(dec, enc, disc, cost="l2sq", lam=lam, seed=1)
+        scale, lam_pot, constant = 1.0, lam, 0.0
+    else:
+        aae = models.AAE(dec, enc, disc, cost="gaussian", decoder_scale=sigma, lam=lam, seed=1)
+        scale, lam_pot = 2 * sigma**2, 2 * sigma**2 * lam
+        constant = 0.5 * np.prod(SHAPE) * np.log(2 * np.pi * sigma**2)
+    pot = models.WAEGAN(dec, enc, disc, cost="l2sq", lam=lam_pot, seed=1)  # the same networks and weights
+    x = batch()
+    # Encoder + decoder: phase 1 (reconstruction) + phase 2b (generator) = the POT objective.
+    aae_value, aae_grads = gradients(aae, "optimizer", lambda: aae.reconstruction_terms(x),
+                                     lambda: aae.generator_terms(x))
+    pot_value, pot_grads = gradients(pot, "optimizer", lambda: pot.loss_terms(x, training=True))
+    assert scale * (aae_value - constant) == pytest.approx(pot_value, rel=1e-5)
+    for a, p in zip(aae_grads, pot_grads):
+        np.testing.assert_allclose(scale * a.numpy(), p.numpy(), rtol=1e-4, atol=1e-6)
+    # The generator phase moves only the encoder, with the gradient of the penalty alone.
+    assert [id(v) for v in aae.player_variables("generator_optimizer")] == [id(v) for v in enc.trainable_variables]
+    # Discriminator: the same problem (WAE-GAN weights it by λ', which leaves the optimum in place).
+    aae_d, aae_d_grads = gradients(aae, "adversary_optimizer", lambda: aae.adversary_terms(x, training=True))
+    pot_d, pot_d_grads = gradients(pot, "adversary_optimizer", lambda: pot.adversary_terms(x, training=True))
+    assert lam_pot * aae_d == pytest.approx(pot_d, rel=1e-6)
+    for a, p in zip(aae_d_grads, pot_d_grads):
+        np.testing.assert_allclose(lam_pot * a.numpy(), p.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_aae_step_runs_three_phases():
+    dec, enc = nets("gaussian")
+    model = models.AAE(dec, enc, latent_critic(), seed=1)
+    model.compile(optimizer="adam", adversary_optimizer="adam", generator_optimizer="adam")
+    logs = model.train_step(batch())
+    assert set(logs) == set(model.tracked)
+    iterations = {p: int(o.iterations.numpy()) for p, o in model._player_optimizers.items()}
+    assert iterations == {"optimizer": 1, "adversary_optimizer": 1, "generator_optimizer": 1}
+    assert float(logs["loss"]) == pytest.approx(float(logs["reconstruction"]) + float(logs["penalty"]), rel=1e-6)
+
+
+# ------------------------------------------------------------------------ VAE
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_vae_elbo_and_kl_match_numpy(likelihood):
+    dec, enc = nets("gaussian")
+    model = models.VAE(dec, enc, likelihood=likelihood, decoder_scale=0.3, beta=2.5, prior_scale=1.5, seed=1)
+    x = batch()
+    mean, log_var = (t.numpy() for t in enc(x))
+    eps = model.local_normal(N, D_Z, ENCODER_SALT).numpy()
+    z = mean + np.exp(0.5 * log_var) * eps
+    logits = flat(dec(z))
+    xs = flat(x)
+    if likelihood == "bernoulli":
+        p = sigmoid(logits.astype(np.float64))
+        log_px = np.sum(xs * np.log(p) + (1 - xs) * np.log(1 - p), axis=1)
+    else:
+        log_px = np.sum(-0.5 * ((xs - sigmoid(logits)) / 0.3) ** 2 - np.log(0.3 * np.sqrt(2 * np.pi)), axis=1)
+    var, var_p = np.exp(log_var), 1.5**2
+    kl = 0.5 * np.sum(var / var_p + mean**2 / var_p - 1.0 - log_var + np.log(var_p), axis=1)
+    loss, logs = model.loss_terms(x, training=True)
+    assert float(logs["reconstruction"]) == pytest.approx(-np.mean(log_px), rel=1e-5)
+    assert float(logs["kl"]) == pytest.approx(np.mean(kl), rel=1e-5)
+    assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - kl), rel=1e-5)
+    assert float(loss) == pytest.approx(np.mean(-log_px + 2.5 * kl), rel=1e-5)
+    np.testing.assert_allclose(divergences.gaussian_kl(mean, log_var, 1.5), kl, rtol=1e-5)
+
+
+def test_vae_needs_a_gaussian_encoder():
+    dec, enc = nets("deterministic")
+    with pytest.raises(ValueError, match="Gaussian encoder"):
+        models.VAE(dec, enc)
+
+
+def test_vae_training_raises_the_elbo():
+    from zoo import digits_batches
+
+    enc = networks.Encoder((8, 8, 1), 4, hidden=(64,), kind="gaussian")
+    dec = networks.Decoder((8, 8, 1), 4, hidden=(64,))
+    model = models.VAE(dec, enc, seed=2)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    ds = digits_batches(batch_size=50, num_batches=10)
+    first = model.evaluate(ds, verbose=0, return_dict=True)["elbo"]
+    model.fit(ds, epochs=5, verbose=0)
+    assert model.evaluate(ds, verbose=0, return_dict=True)["elbo"] > first + 5.0
+
+
+# ------------------------------------------------------------------------ AVB
+def avb():
+    dec, enc = nets("implicit", noise_dim=3)
+    model = models.AVB(dec, enc, networks.Critic(SHAPE, hidden=(8,), extra_dim=D_Z), seed=1)
+    model.compile(optimizer="adam", adversary_optimizer="adam")
+    return model
+
+
+def test_avb_adversary_and_elbo_match_numpy():
+    """Eq. 3.3: T maximises E_q log σ(T(x, z)) + E_p log(1 − σ(T(x, z'))); eq. 3.4: the
+    encoder and decoder maximise E_q [−T(x, z) + log p(x | z)]."""
+    model = avb()
+    x = batch()
+    noise = model.local_normal(N, 3, ENCODER_SALT)
+    z = model.encoder(x, noise=noise)[0]
+    pz = model.local_normal(N, D_Z, PRIOR_SALT)
+    t_q = model.adversary(x, extra=z).numpy().astype(np.float64)
+    t_p = model.adversary(x, extra=pz).numpy().astype(np.float64)
+    adversary = -(np.mean(np.log(sigmoid(t_q))) + np.mean(np.log(1 - sigmoid(t_p))))
+    _, d_logs = model.adversary_terms(x, z, training=True)
+    assert float(d_logs["adversary"]) == pytest.approx(adversary, rel=1e-5)
+
+    p = sigmoid(flat(model.decoder(z)).astype(np.float64))
+    xs = flat(x)
+    log_px = np.sum(xs * np.log(p) + (1 - xs) * np.log(1 - p), axis=1)
+    loss, logs = model.loss_terms(x, training=True)
+    assert float(logs["kl"]) == pytest.approx(np.mean(t_q), rel=1e-5)
+    assert float(loss) == pytest.approx(np.mean(t_q - log_px), rel=1e-5)
+    assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - t_q), rel=1e-5)
+
+
+def test_avb_takes_both_gradients_at_the_same_point():
+    """Algorithm 1: T's update uses the codes of the encoder before this step's update."""
+    model = avb()
+    model.compile(optimizer=keras.optimizers.SGD(0.5), adversary_optimizer=keras.optimizers.SGD(0.5))
+    x = batch()
+    t_vars = model.adversary.trainable_variables
+    t_before = [w.numpy() for w in t_vars]
+
+    def adversary_gradient(z):
+        with tf.GradientTape() as tape:
+            loss = model.adversary_terms(x, z, training=True)[0]
+        return tape.gradient(loss, t_vars)
+
+    at_start = adversary_gradient(model.code(x, training=True))
+    model.train_step(x)
+    model.step.assign(0)  # the same noise as in the step
+    for w, w0, g in zip(t_vars, t_before, at_start):
+        np.testing.assert_allclose(w.numpy(), w0 - 0.5 * g.numpy(), rtol=1e-5, atol=1e-6)
+    for w, w0 in zip(t_vars, t_before):  # restore T: the gradient at the updated encoder differs
+        w.assign(w0)
+    after = adversary_gradient(model.code(x, training=True))
+    assert any(not np.allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-6) for a, b in zip(at_start, after))
+
+
+def test_avb_needs_an_implicit_encoder():
+    dec, enc = nets("gaussian")
+    with pytest.raises(ValueError, match="implicit encoder"):
+        models.AVB(dec, enc)
