@@ -22,24 +22,30 @@ class LSOT(GenerativeModel):
 
     How this implementation reads the paper:
 
-    * The map is the Brenier / Gangbo–McCann map of the quadratic cost ½‖z − y‖²:
-      T(z) = z − ∇ψ(z), with ψ the Kantorovich potential (the paper's "discriminator"
-      between P_Z and Q_Z, learnt without a generator to play against). ψ is the
-      ``potential`` network; T = ∇φ for φ(z) = ½‖z‖² − ψ(z), whose convexity is not
-      enforced.
-    * ψ is learnt from optimal couplings of minibatches: each step draws z_1..z_n ~ P_Z,
+    * The map is Brenier's: for the quadratic cost the optimal map is the gradient of a
+      convex potential, T(z) = ∇φ(z) (Brenier 1991), with φ(z) = ½‖z‖² − ψ(z) for ψ the
+      Kantorovich potential of the cost ½‖z − y‖² (the paper's "discriminator" between
+      P_Z and Q_Z, learnt without a generator to play against). φ is the ``potential``
+      network, a ReLU MLP whose convexity is not enforced. Its gradient is piecewise
+      constant, so T sends each linear region of φ to one code, the structure of the
+      semi-discrete Brenier potential max_i <z, y_i> + h_i of Gu et al. ("Variational
+      principles for Minkowski type problems", 2013; Gu and Yau are among LSOT's authors); T can
+      therefore be discontinuous and split the prior between separated clusters.
+    * φ is learnt from optimal couplings of minibatches: each step draws z_1..z_n ~ P_Z,
       takes the codes y_1..y_n of the data batch, solves the assignment
       σ = argmin_σ Σ_i ‖z_i − y_σ(i)‖² exactly (``vegan_tf.ot.assignment``; for
       uniform weights and equal sizes an optimal plan is a permutation) and minimises
       the regression of the map onto the matched codes,
 
-          L_T(ψ) = 1/n Σ_i ‖z_i − ∇ψ(z_i) − y_σ(i)‖²,
+          L_T(φ) = 1/n Σ_i ‖∇φ(z_i) − y_σ(i)‖²,
 
-      whose minimiser over all maps is E[y_σ(z) | z], the minibatch OT map (it tends to
-      the OT map as n grows). This replaces the paper's discriminator objective by a
-      regression onto the same optimal coupling; both need only minimisation.
+      whose minimiser over all maps is E[y_σ(z) | z], the minibatch OT map: it tends to
+      the OT map as n grows, and for finite n it averages neighbouring codes where the
+      minibatch couplings disagree (near the boundaries between clusters). This is a
+      regression onto the optimal coupling in place of the paper's discriminator
+      objective; both need only minimisation.
     * The two phases of the paper (train the AE, then compute the map) run jointly:
-      every step updates the AE on the reconstruction cost ("optimizer"), then ψ on
+      every step updates the AE on the reconstruction cost ("optimizer"), then φ on
       L_T ("transport_optimizer") with the codes stop-gradient'ed, so the map tracks
       the codes and the AE never sees the map. Once the AE has converged this is the
       second phase.
@@ -51,7 +57,7 @@ class LSOT(GenerativeModel):
 
     Args:
       decoder, encoder: the auto-encoder (the encoder deterministic).
-      potential: ψ, a ``vegan_tf.networks.Critic`` on ``(latent_dim,)``.
+      potential: φ, a ``vegan_tf.networks.Critic`` on ``(latent_dim,)``.
       cost: reconstruction cost name (``vegan_tf.costs``).
       cost_scale: a number or ``"wae"``.
       prior_scale, seed: see ``GenerativeModel``.
@@ -61,8 +67,8 @@ class LSOT(GenerativeModel):
     from vegan_tf import models, networks
     enc = networks.Encoder((2,), 2, hidden=(128, 128))
     dec = networks.Decoder((2,), 2, hidden=(128, 128), output_activation="linear")
-    psi = networks.Critic((2,), hidden=(256, 256))
-    model = models.LSOT(dec, enc, psi)
+    phi = networks.Critic((2,), hidden=(256, 256))
+    model = models.LSOT(dec, enc, phi)
     model.compile(optimizer="adam", transport_optimizer="adam")
     model.fit(points.batch(256), epochs=10)
     x = model.sample(1000, seed=0)         # G(T(z))
@@ -85,7 +91,7 @@ class LSOT(GenerativeModel):
 
     @classmethod
     def from_model_config(cls, cfg, data_shape):
-        """Auto-encoder from the shared keys; ψ is an MLP of widths ``transport_hidden`` (default ``hidden``)."""
+        """Auto-encoder from the shared keys; φ is an MLP of widths ``transport_hidden`` (default ``hidden``)."""
         from vegan_tf import models  # the registry module holds the shared network builders
         kwargs = models.model_kwargs(cfg)
         hidden = kwargs.pop("transport_hidden", cfg.get("hidden", (256, 256)))
@@ -100,18 +106,18 @@ class LSOT(GenerativeModel):
         return config
 
     def player_variables(self, player):
-        if player == "transport_optimizer":  # T depends on ψ up to a constant: its output bias gets no gradient
+        if player == "transport_optimizer":  # T = ∇φ ignores φ's constant: its output bias gets no gradient
             return [v for v in self.potential.trainable_variables if v is not self.potential.head.bias]
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
     # ------------------------------------------------------------- the map
     def transport(self, z, training=False):
-        """T(z) = z − ∇ψ(z): prior draws to codes."""
+        """T(z) = ∇φ(z): prior draws to codes."""
         z = tf.convert_to_tensor(z, tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(z)
-            psi = self.potential(z, training=training)
-        return tape.gradient(psi, z)  # EXPERIMENT
+            phi = self.potential(z, training=training)
+        return tape.gradient(phi, z)  # φ acts row by row, so this is each row's gradient
 
     def sample(self, num_samples, seed=0):
         """``num_samples`` draws G(T(z)), z ~ P_Z; the same ``seed`` gives the same samples."""

@@ -13,7 +13,7 @@ from vegan_tf.models.base import PRIOR_SALT, GenerativeModel
 # Salts of the noise of critic iteration k: prior draws 100 + 2k, interpolation weights 101 + 2k.
 _CRITIC_SALT = 100
 PENALTIES = ("gp", "clip")
-CRITIC_BATCHES = ("split", "same")
+CRITIC_BATCHES = ("same", "split")
 
 
 @keras.saving.register_keras_serializable("vegan_tf")
@@ -39,14 +39,15 @@ class WGAN(GenerativeModel):
     One ``train_step`` is one iteration of Algorithm 1: ``n_critic`` critic updates,
     then one generator update. Readings:
 
-    * ``critic_batches="split"`` (default, as Algorithm 1 samples new real data in
-      every critic iteration): the batch ``fit`` gives holds ``n_critic`` critic
-      minibatches; iteration k uses the rows k, k + n_critic, k + 2·n_critic, …
-      (strided, so that with a per-replica batch divisible by ``n_critic`` two replicas
-      use the same minibatches as one device). Set the batch size to
-      ``n_critic × m`` for critic minibatches of m. The generator step draws as
-      many z as one critic minibatch. ``"same"`` reuses the whole batch in every
-      critic iteration (fresh z and ε each time) and draws a batch of z as large.
+    * ``critic_batches="same"`` (default): every critic iteration sees the whole batch
+      ``fit`` gives, with fresh z and ε each time, and the generator step draws as many
+      z. Algorithm 1 samples new real data in every critic iteration; reusing the batch
+      keeps each step's estimator independent of how the batch is split over replicas
+      and of whether it divides by n_critic. ``"split"`` follows Algorithm 1 literally:
+      the batch holds n_critic critic minibatches, iteration k uses the rows k,
+      k + n_critic, k + 2·n_critic, … (strided, so that when the per-replica batch is a
+      multiple of n_critic, R replicas use the minibatches of one device), and the
+      generator step draws as many z as one such minibatch.
     * Arjovsky et al.'s 100 critic iterations for the first 25 generator steps and
       every 500th are not reproduced (Gulrajani et al. do not use them either).
     * Noise is per example and independent of the replica count (``local_normal``);
@@ -66,7 +67,7 @@ class WGAN(GenerativeModel):
       lam: λ of the gradient penalty.
       clip_value: c of weight clipping.
       n_critic: critic updates per generator update.
-      critic_batches: ``"split"`` or ``"same"``, see above.
+      critic_batches: ``"same"`` or ``"split"``, see above.
       prior_scale, seed: see ``GenerativeModel``.
 
     Example:
@@ -76,7 +77,7 @@ class WGAN(GenerativeModel):
     critic = networks.Critic((2,), hidden=(128, 128))
     model = models.WGAN(gen, critic)
     model.compile()                  # Adam(1e-4, beta_1=0, beta_2=0.9) for both players
-    model.fit(points.batch(5 * 64), epochs=10)
+    model.fit(points.batch(256), epochs=10)
     x = model.sample(1000, seed=0)
     ```
     """
@@ -85,7 +86,7 @@ class WGAN(GenerativeModel):
     tracked = ("loss", "wasserstein", "gradient_penalty", "generator_loss")
 
     def __init__(self, decoder, critic, penalty="gp", lam=10.0, clip_value=0.01, n_critic=5,
-                 critic_batches="split", encoder=None, **kwargs):
+                 critic_batches="same", encoder=None, **kwargs):
         if encoder is not None:
             raise ValueError("WGAN has no encoder; pass encoder=None.")
         super().__init__(decoder, None, **kwargs)

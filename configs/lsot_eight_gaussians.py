@@ -1,0 +1,27 @@
+"""LSOT on the eight-Gaussians ring (2-D): the multi-cluster experiment of Liu et al. (2018).
+
+A plain auto-encoder with d_z = 2 (MLPs of three ReLU layers of 256), then the Brenier map
+T = grad(phi) from N(0, I) onto its codes, phi a ReLU MLP of three layers of 256 fitted to exact
+minibatch matchings (batch 256). Adam(1e-3, beta_1 = 0.5) for both players.
+"""
+
+from vegan_tf.config import adam, base_config
+
+
+def get_config():
+    c = base_config()
+    c.data.name = "eight_gaussians"
+    c.data.batch_size = 256
+    c.model.name = "lsot"
+    c.model.latent_dim = 2
+    c.model.arch = "mlp"
+    c.model.hidden = (256, 256, 256)
+    c.model.transport_hidden = (256, 256, 256)
+    c.model.cost = "l2sq"
+    c.model.cost_scale = 1.0
+    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
+    c.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
+    c.train.num_steps = 3000
+    c.train.steps_per_epoch = 500
+    c.train.eval_samples = 2000
+    return c

@@ -1,0 +1,29 @@
+"""WGAN-GP on the eight-Gaussians ring (2-D): the toy experiment of Gulrajani et al. (``gan_toy.py``).
+
+MLPs of three ReLU layers (512 wide in the paper, 256 here), d_z = 2, batch 256, n_critic = 5,
+lambda = 10 (Algorithm 1; ``gan_toy.py`` uses 0.1), Adam(beta_1 = 0.5, beta_2 = 0.9) as in
+``gan_toy.py`` with a learning rate of 1e-3 instead of 1e-4, so that a few thousand steps suffice.
+"""
+
+from vegan_tf.config import adam, base_config
+
+
+def get_config():
+    c = base_config()
+    c.data.name = "eight_gaussians"
+    c.data.batch_size = 256
+    c.model.name = "wgan_gp"
+    c.model.latent_dim = 2
+    c.model.arch = "mlp"
+    c.model.hidden = (256, 256, 256)
+    c.model.critic_hidden = (256, 256, 256)
+    c.model.penalty = "gp"
+    c.model.lam = 10.0
+    c.model.n_critic = 5
+    c.model.critic_batches = "same"
+    c.optimizers.optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
+    c.optimizers.critic_optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
+    c.train.num_steps = 3000
+    c.train.steps_per_epoch = 500
+    c.train.eval_samples = 2000
+    return c
