@@ -61,7 +61,11 @@ TF_EXPERIMENTS = {
     "tf_no_mmd": "the step without the MMD term (loss = reconstruction only)",
     "tf_mmd_fused": "MMD computed once on the stacked [q; p] distance matrix, weights folded into one reduction",
     "tf_plain_step": "a bare tf.function step: same networks, loss and Adam; no replica/seed/tracker machinery",
+    "tf_fused_adam": "Adam's update as one ResourceApplyAdam kernel per variable (same formula as Keras 3 Adam)",
+    "tf_fused_bn": "batch norm by the fused kernel (FusedBatchNormV3) instead of Keras 3's moments + batch_normalization",
+    "tf_fused_both": "tf_fused_adam and tf_fused_bn together",
     "tf_inter1": "vegan_tf step with inter_op_parallelism_threads=1",
+    "tf_fit": "model.fit itself (steps_per_epoch = steps, a callback reading the loss every step like EpochEnd)",
 }
 
 
@@ -177,8 +181,14 @@ class TFSide:
             model.compile(**train.make_optimizers(config, model), jit_compile=True)
         if variant in ("tf_no_mmd", "tf_mmd_fused"):
             _patch_loss(model, variant, tf)
+        if variant in ("tf_fused_adam", "tf_fused_both"):
+            _patch_adam(model.optimizer, tf)
+        if variant in ("tf_fused_bn", "tf_fused_both"):
+            _patch_batch_norm(model, tf, self.keras)
         if variant == "tf_plain_step":
             return _plain_step_runner(model, x, tf)
+        if variant == "tf_fit":
+            return _fit_runner(model, x, tf, self.keras)
         model.make_train_function()
         iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
 
@@ -230,6 +240,67 @@ def _patch_loss(model, variant, tf):
     model.loss_terms = loss_terms
 
 
+def _patch_adam(opt, tf):
+    """Experiment: Keras 3 Adam's update (about 27 small ops per variable) as one fused kernel per variable.
+
+    ``ResourceApplyAdam`` computes lr_t = lr·sqrt(1 − β2^t)/(1 − β1^t), m += (g − m)(1 − β1),
+    v += (g² − v)(1 − β2), var −= lr_t·m/(sqrt(v) + ε): the formula of ``keras.optimizers.Adam``.
+    The scalars are computed once per step instead of once per variable.
+    """
+    if opt.amsgrad or opt.weight_decay or opt.clipnorm or opt.global_clipnorm or opt.clipvalue:
+        raise ValueError("this experiment covers plain Adam only")
+    cache = {}
+
+    def update_step(gradient, variable, learning_rate):
+        graph = tf.compat.v1.get_default_graph()
+        if graph not in cache:
+            t = tf.cast(opt.iterations + 1, variable.dtype)
+            cache.clear()
+            cache[graph] = (tf.cast(learning_rate, variable.dtype), tf.pow(tf.constant(opt.beta_1, variable.dtype), t),
+                            tf.pow(tf.constant(opt.beta_2, variable.dtype), t))
+        lr, b1_power, b2_power = cache[graph]
+        index = opt._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=opt._momentums[index].value.handle, v=opt._velocities[index].value.handle,
+            beta1_power=b1_power, beta2_power=b2_power, lr=lr, beta1=tf.constant(opt.beta_1, variable.dtype),
+            beta2=tf.constant(opt.beta_2, variable.dtype), epsilon=tf.constant(opt.epsilon, variable.dtype),
+            grad=tf.cast(gradient, variable.dtype))
+
+    opt.update_step = update_step
+
+
+def _patch_batch_norm(model, tf, keras):
+    """Experiment: every 4-D ``BatchNormalization`` layer of the model by the fused kernel.
+
+    Training: normalise with the batch statistics (FusedBatchNormV3; gradient FusedBatchNormGradV3),
+    update the moving statistics with Keras' momentum; inference: the moving statistics.
+    """
+    patched = 0
+    for layer in model._flatten_layers():
+        if not isinstance(layer, keras.layers.BatchNormalization) or layer.axis not in (-1, 3):
+            continue
+
+        def call(inputs, training=None, mask=None, layer=layer):
+            if len(inputs.shape) != 4:
+                raise ValueError("fused batch norm needs 4-D inputs")
+            gamma, beta = layer.gamma.value, layer.beta.value
+            if training:
+                y, mean, var = tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, epsilon=layer.epsilon,
+                                                                is_training=True)
+                m = layer.momentum
+                layer.moving_mean.assign(layer.moving_mean * m + mean * (1.0 - m))
+                layer.moving_variance.assign(layer.moving_variance * m + var * (1.0 - m))
+                return y
+            return tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, mean=layer.moving_mean.value,
+                                                    variance=layer.moving_variance.value, epsilon=layer.epsilon,
+                                                    is_training=False)[0]
+
+        layer.call = call
+        patched += 1
+    if not patched:
+        raise ValueError("the model has no 4-D batch norm")
+
+
 def _plain_step_runner(model, x, tf):
     """Experiment: the same networks, loss and Adam in a bare ``tf.function`` (no Keras train_function)."""
     from vegan_tf import divergences
@@ -255,6 +326,34 @@ def _plain_step_runner(model, x, tf):
     return lambda n: timed_loop(lambda: float(step(xt).numpy()), n)
 
 
+def _fit_runner(model, x, tf, keras):
+    """Experiment: ``model.fit`` over a repeated in-memory batch; per-step times from batch-end callbacks."""
+    dataset = tf.data.Dataset.from_tensors(x).repeat()
+
+    class Clock(keras.callbacks.Callback):
+        """Times batch end to batch end (so fit's own work between steps counts); the first from its begin."""
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.last is None:
+                self.last = (time.process_time(), time.perf_counter())
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.means.append(float(logs["loss"]))  # a host read every step, as train.EpochEnd does
+            now = (time.process_time(), time.perf_counter())
+            self.cpu.append(now[0] - self.last[0])
+            self.wall.append(now[1] - self.last[1])
+            self.last = now
+
+    clock = Clock()
+
+    def run(n):
+        clock.wall, clock.cpu, clock.means, clock.last = [], [], [], None
+        model.fit(dataset, epochs=1, steps_per_epoch=n, callbacks=[clock], verbose=0, shuffle=False)
+        return clock.wall, clock.cpu, instantaneous(clock.means)
+
+    return run
+
+
 # ====================================================================== PyTorch worker
 def same_padding(size, k, s):
     """(before, after) zero padding of TF's padding="same" for a forward convolution."""
@@ -264,7 +363,11 @@ def same_padding(size, k, s):
 
 
 class TorchSide:
-    def __init__(self, threads):
+    def __init__(self, threads, omp_wait_policy="passive"):
+        if omp_wait_policy != "default":
+            # Read by libgomp when torch loads it. PASSIVE: idle OpenMP threads sleep instead of spinning,
+            # which on a machine with other load keeps torch's 2-thread steps from collapsing (see README).
+            os.environ["OMP_WAIT_POLICY"] = omp_wait_policy.upper()
         import torch
 
         torch.set_num_threads(threads)
@@ -423,7 +526,7 @@ def worker(kind, conn, threads, options):
     """Serves (command, *args) requests on ``conn`` until ("quit",)."""
     try:
         if kind == "torch":
-            side = TorchSide(threads)
+            side = TorchSide(threads, options["omp_wait_policy"])
         else:  # "tf", or "tf_inter1": the same with one inter-op thread (an experiment)
             side = TFSide(threads, options["experiments"] if kind == "tf" else [], inter_op=1 if kind == "tf_inter1" else None)
         conn.send(("ok", side.versions()))
@@ -508,6 +611,9 @@ def main():
     parser.add_argument("--full", action="store_true", help="add mnist_full (the paper's widths; slow on CPU)")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads of both frameworks (default 2)")
     parser.add_argument("--no-compile", action="store_true", help="skip tf_xla and torch_compile")
+    parser.add_argument("--torch-omp-wait-policy", choices=("passive", "active", "default"), default="passive",
+                        help="OMP_WAIT_POLICY of the PyTorch worker (default passive; 'default' leaves the "
+                             "environment alone: libgomp then spins, which collapses under other load)")
     parser.add_argument("--experiments", default="",
                         help=f"comma-separated diagnostic variants, 'all' for {list(TF_EXPERIMENTS)}")
     args = parser.parse_args()
@@ -522,7 +628,7 @@ def main():
         e.strip() for e in args.experiments.split(",") if e.strip()]
     if set(experiments) - set(TF_EXPERIMENTS):
         parser.error(f"unknown experiments {sorted(set(experiments) - set(TF_EXPERIMENTS))}")
-    options = {"experiments": experiments}
+    options = {"experiments": experiments, "omp_wait_policy": args.torch_omp_wait_policy}
 
     load_start = loadavg()
     started = time.time()
@@ -603,7 +709,7 @@ def report(args, cases, results, versions, load_start, load_end, elapsed):
     cpu, cores, affinity = machine()
     print(f"\nMachine: {cpu}, {cores} logical cores ({affinity} usable); Python {platform.python_version()}; "
           + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"Threads per framework: {args.threads}; {args.rounds} rounds x {args.steps} timed steps per variant "
+    print(f"Threads per framework: {args.threads} (PyTorch OMP_WAIT_POLICY: {args.torch_omp_wait_policy}); {args.rounds} rounds x {args.steps} timed steps per variant "
           f"after {args.warmup} warm-up steps; load average {load_start} at start, {load_end} at end; "
           f"{elapsed / 60:.1f} min in all.\n")
     print("| case | variant | median ms/step | p25–p75 | speed vs torch eager | CPU ms/step | loss first → last "

@@ -18,8 +18,12 @@ sys.path.insert(0, str(REPO / "tests"))
 
 @pytest.fixture
 def two_replicas():
-    """A MirroredStrategy over the two logical CPUs."""
-    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    """The process's MirroredStrategy over the two logical CPUs (one per process, see train.mirrored_strategy)."""
+    from vegan_tf import train
+
+    strategy = train.mirrored_strategy()
+    assert strategy.num_replicas_in_sync == 2
+    return strategy
 
 
 def pytest_configure(config):

@@ -24,8 +24,8 @@ checkpoint and export written before.
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import os
 import time
 
@@ -59,9 +59,7 @@ def make_strategy(train_config):
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        gpus = tf.config.list_logical_devices("GPU")
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
+        return mirrored_strategy()
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()  # cluster from the TF_CONFIG environment variable
     if name == "tpu":
@@ -70,6 +68,18 @@ def make_strategy(train_config):
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"Unknown strategy {name!r}; choose one of {config_lib.STRATEGIES}.")
+
+
+@functools.lru_cache(maxsize=None)
+def mirrored_strategy():
+    """One MirroredStrategy over every GPU, else every logical CPU, shared by the whole process.
+
+    Two MirroredStrategy objects over the same devices in one process hand out the same
+    collective instance keys, and their collectives then abort each other ("Collective
+    instance 100 expected type ..."), so the process keeps one.
+    """
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+    return tf.distribute.MirroredStrategy(devices or [d.name for d in tf.config.list_logical_devices("CPU")])
 
 
 def is_chief(strategy):

@@ -87,4 +87,5 @@ def model_kwargs(cfg):
     return {k: v for k, v in cfg.items() if k not in NETWORK_KEYS and k not in TRAINING_KEYS}
 
 
-__all__ = ["AAE", "AVB", "GenerativeModel", "LSOT", "MODELS", "SinkhornGenerator", "VAE", "WAEGAN", "WAEMMD", "WGAN", "build"]
+__all__ = ["AAE", "AVB", "GenerativeModel", "LSOT", "MODELS", "SinkhornGenerator", "VAE", "WAEGAN", "WAEMMD", "WGAN",
+           "build"]

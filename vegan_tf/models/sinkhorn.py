@@ -86,6 +86,8 @@ class SinkhornGenerator(GenerativeModel):
     def loss_terms(self, x, training):
         z = self.local_normal(tf.shape(x)[0], self.latent_dim, PRIOR_SALT, self.prior_scale)
         fake = self.decoder.activate(self.decoder(z, training=training))
-        loss = ot.sinkhorn_loss(self.gather(fake), self.gather(x), self.epsilon, p=self.p, num_iters=self.num_iters,
+        # One all-gather for both batches: two unordered collectives can pair up wrongly across replicas.
+        both = self.gather(tf.stack([fake, x], axis=1))
+        loss = ot.sinkhorn_loss(both[:, 0], both[:, 1], self.epsilon, p=self.p, num_iters=self.num_iters,
                                 debiased=self.debiased, objective=self.objective)
         return loss, {"loss": loss}

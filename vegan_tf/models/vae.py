@@ -36,9 +36,10 @@ def decoder_likelihood(likelihood, logits, mean, scale=1.0):
 class VAE(GenerativeModel):
     """Variational auto-encoder (Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014).
 
-    Maximises the evidence lower bound (eq. 3) with the SGVB estimator B (eq. 10):
-    the KL term in closed form (Appendix B), the expected log-likelihood from one
-    reparameterised draw z = μ(x) + σ(x) ⊙ ε, ε ~ N(0, I) (L = 1 per example, Sec. 2.4):
+    Maximises the evidence lower bound (eq. 3) with the SGVB estimator B (Sec. 2.3) in its
+    VAE form (eq. 10): the KL term in closed form (Appendix B), the expected log-likelihood
+    from one reparameterised draw z = μ(x) + σ(x) ⊙ ε, ε ~ N(0, I) per example (L = 1 with
+    batch 100, Sec. 2.3):
 
         ELBO(x) = E_{q(z|x)} log p(x | z) − KL(q(z|x) ‖ p(z)),
         loss    = E_x [ −log p(x | z) + β · KL(q(z|x) ‖ p(z)) ]

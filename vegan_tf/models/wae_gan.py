@@ -24,7 +24,9 @@ class WAEGAN(GenerativeModel):
        E c(X, G(Z̃)) − λ · E log D(Z̃),  Z̃ ~ Q(Z|X)   (player ``optimizer``).
 
     The second term is the non-saturating form of the JS penalty, as Algorithm 1
-    writes it. Both losses are computed on logits (``divergences.gan_*``).
+    writes it. Both losses are computed on logits (``divergences.gan_*``). With
+    c = ||·||² this is the adversarial auto-encoder's objective (WAE paper, Sec. 3;
+    see ``AAE``, which trains it in phases).
 
     Readings of the paper and the code:
 

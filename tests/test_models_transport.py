@@ -1,0 +1,221 @@
+"""The dual side and explicit transport: WGAN-GP / WGAN, the Sinkhorn generator, LSOT.
+
+Hand values for the gradient penalty, weight clipping (one device and two replicas), the
+Sinkhorn loss of the model against POT, LSOT's coupling against a known matching and its map
+against a known OT map, and short eight-Gaussians runs that must find every mode.
+"""
+
+import math
+
+import keras
+import numpy as np
+import ot as pot
+import pytest
+import tensorflow as tf
+
+from vegan_tf import data, divergences, metrics, models, networks
+from vegan_tf.models.base import PRIOR_SALT
+
+
+def _wgan(penalty="gp", data_shape=(2,), **kwargs):
+    model = models.WGAN(networks.Decoder(data_shape, 2, hidden=(16,), output_activation="linear"),
+                        networks.Critic(data_shape, hidden=(16,)), penalty=penalty, **kwargs)
+    model.compile()
+    return model
+
+
+# ------------------------------------------------------------------ WGAN-GP / WGAN
+@pytest.mark.parametrize("shape", [(3,), (2, 2, 1)])
+def test_gradient_penalty_of_a_linear_critic(shape):
+    """f(x) = w·x has ∇f = w everywhere: the penalty is (‖w‖ − 1)² for every example."""
+    rng = np.random.default_rng(0)
+    w = tf.constant(rng.normal(size=shape), tf.float32)
+    critic = lambda x: tf.reduce_sum(tf.reshape(x * w, [tf.shape(x)[0], -1]), axis=1)
+    real = tf.constant(rng.normal(size=(5, *shape)), tf.float32)
+    fake = tf.constant(rng.normal(size=(5, *shape)), tf.float32)
+    eps = tf.constant(rng.uniform(size=5), tf.float32)
+    penalty = divergences.gradient_penalty(critic, real, fake, eps)
+    expected = (np.linalg.norm(w.numpy()) - 1.0) ** 2
+    np.testing.assert_allclose(penalty, np.full(5, expected), rtol=1e-5)
+
+
+def test_gradient_penalty_interpolates_with_eps():
+    """f(x) = ½‖x‖² has ∇f(x̂) = x̂ = ε x + (1 − ε) x̃: the penalty is (‖x̂‖ − 1)²."""
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    eps = np.array([0.0, 0.25, 0.5, 1.0])
+    penalty = divergences.gradient_penalty(lambda x: 0.5 * tf.reduce_sum(tf.square(x), axis=1),
+                                           tf.constant(real, tf.float32), tf.constant(fake, tf.float32),
+                                           tf.constant(eps, tf.float32))
+    x_hat = eps[:, None] * real + (1 - eps[:, None]) * fake
+    np.testing.assert_allclose(penalty, (np.linalg.norm(x_hat, axis=1) - 1.0) ** 2, rtol=1e-5)
+
+
+def test_guarded_norm_has_a_finite_gradient_at_zero():
+    t = tf.zeros([2, 3])
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        norm = divergences.guarded_norm(t)
+    np.testing.assert_allclose(norm, [1e-6, 1e-6], rtol=1e-3)
+    np.testing.assert_array_equal(tape.gradient(norm, t), np.zeros([2, 3]))
+
+
+def test_wasserstein_losses():
+    real, fake = tf.constant([1.0, 3.0]), tf.constant([0.0, -2.0])
+    assert float(divergences.wasserstein_critic_loss(real, fake)) == pytest.approx(-1.0 - 2.0)
+    assert float(divergences.wasserstein_generator_loss(fake)) == pytest.approx(1.0)
+
+
+def test_wgan_interpolation_weights_are_uniform():
+    """ε = Φ(u), u ~ N(0, 1) per example: a U[0, 1] sample (Kolmogorov–Smirnov distance)."""
+    model = _wgan()
+    u = model.local_normal(20000, 1, 101)[:, 0]
+    eps = np.sort(0.5 * tf.math.erfc(-u / math.sqrt(2.0)).numpy())
+    ks = np.max(np.abs(eps - (np.arange(1, len(eps) + 1) / len(eps))))
+    assert ks < 0.015
+
+
+def test_wgan_critic_loss_is_the_negative_estimate_plus_lambda_penalty():
+    model = _wgan(lam=7.0)
+    real = tf.constant(np.random.default_rng(2).normal(size=(8, 2)), tf.float32)
+    fake = model.decode(model.prior_sample(8, seed=3))
+    loss, logs = model.critic_terms(real, fake, salt=101)
+    expected = -float(logs["wasserstein"]) + 7.0 * float(logs["gradient_penalty"])
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    assert float(logs["wasserstein"]) == pytest.approx(
+        float(tf.reduce_mean(model.critic(real)) - tf.reduce_mean(model.critic(fake))), rel=1e-5)
+
+
+def _x(n=20, d=2):
+    return tf.data.Dataset.from_tensor_slices(
+        np.random.default_rng(4).normal(size=(n, d)).astype("float32")).batch(n)
+
+
+def test_weight_clipping_keeps_the_critic_in_the_box():
+    model = _wgan(penalty="clip", clip_value=0.01)
+    assert isinstance(model.critic_optimizer, keras.optimizers.RMSprop)  # Arjovsky et al.'s optimizer
+    model.fit(_x(), epochs=1, verbose=0)
+    weights = np.concatenate([np.ravel(w) for w in model.critic.get_weights()])
+    assert np.max(np.abs(weights)) <= 0.01 + 1e-7
+    assert np.sum(np.isclose(np.abs(weights), 0.01)) > len(weights) // 2  # the init was clipped
+    assert int(model.critic_optimizer.iterations.numpy()) == model.n_critic
+
+
+@pytest.mark.parametrize("penalty, critic_batches", [("clip", "same"), ("gp", "split")])
+def test_wgan_two_replicas_take_the_single_device_step(penalty, critic_batches, two_replicas):
+    """Clipping runs in cross-replica context; split critic minibatches are the same rows on R replicas."""
+    single = _wgan(penalty, critic_batches=critic_batches)
+    with two_replicas.scope():
+        mirrored = _wgan(penalty, critic_batches=critic_batches)
+    mirrored.set_weights(single.get_weights())
+    single.fit(_x(), epochs=1, verbose=0)  # 20 rows: 10 per replica, 2 per critic minibatch
+    mirrored.fit(_x(), epochs=1, verbose=0)
+    for a, b in zip(single.get_weights(), mirrored.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+# ------------------------------------------------------------------ Sinkhorn generator
+@pytest.mark.parametrize("objective", ["cost", "dual"])
+def test_sinkhorn_generator_loss_matches_pot(objective):
+    """The model's debiased loss on (G(z), x) against POT's log-domain Sinkhorn on the same points."""
+    epsilon = 0.5
+    model = models.SinkhornGenerator(networks.Decoder((3,), 2, hidden=(16,), output_activation="linear"),
+                                     epsilon=epsilon, num_iters=3000, objective=objective)
+    model.build()
+    x = tf.constant(np.random.default_rng(5).normal(size=(12, 3)), tf.float32)
+    loss, _ = model.loss_terms(x, training=False)
+    fake = model.decoder(model.global_normal(12, 2, PRIOR_SALT)).numpy().astype(np.float64)
+
+    def reference(u, v):
+        cost = pot.dist(u, v)  # squared Euclidean
+        a, b = np.full(len(u), 1 / len(u)), np.full(len(v), 1 / len(v))
+        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=100000, stopThr=1e-13)
+        value = np.sum(plan * cost)
+        if objective == "dual":  # the regularised value <P, C> + ε KL(P | a ⊗ b)
+            value += epsilon * np.sum(plan * np.log(plan / np.outer(a, b)))
+        return value
+
+    xx = x.numpy().astype(np.float64)
+    expected = reference(fake, xx) - 0.5 * reference(fake, fake) - 0.5 * reference(xx, xx)
+    assert float(loss) == pytest.approx(expected, rel=1e-3, abs=1e-4)
+
+
+# ------------------------------------------------------------------ LSOT
+def _lsot(latent_dim, hidden=(64, 64), seed=0):
+    model = models.LSOT(networks.Decoder((2,), latent_dim, hidden=(8,), output_activation="linear"),
+                        networks.Encoder((2,), latent_dim, hidden=(8,)),
+                        networks.Critic((latent_dim,), hidden=hidden), seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), transport_optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def test_lsot_couples_the_prior_to_codes_by_the_known_optimal_matching():
+    """In one dimension the optimal matching for the quadratic cost is the monotone one (sorted order)."""
+    model = _lsot(latent_dim=1)
+    codes = tf.constant(np.random.default_rng(6).normal(3.0, 2.0, size=(9, 1)), tf.float32)
+    loss = model.transport_terms(codes, training=False)
+    z = model.global_normal(9, 1, PRIOR_SALT).numpy()[:, 0]
+    matched = np.empty(9)
+    matched[np.argsort(z)] = np.sort(codes.numpy()[:, 0])
+    mapped = model.transport(z[:, None]).numpy()[:, 0]
+    assert float(loss) == pytest.approx(np.mean((mapped - matched) ** 2), rel=1e-5)
+
+
+def test_lsot_map_is_the_gradient_of_the_potential():
+    model = _lsot(latent_dim=2)
+    z = tf.constant([[0.3, -1.0], [2.0, 0.5]])
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        phi = model.potential(z)
+    np.testing.assert_allclose(model.transport(z), tape.gradient(phi, z), atol=1e-6)
+    np.testing.assert_allclose(model.sample(4, seed=1), model.decode(model.transport(model.prior_sample(4, 1))),
+                               atol=1e-6)
+
+
+def test_lsot_learns_the_known_optimal_map_onto_four_clusters():
+    """Codes at the four points (±2, ±2): the OT map of N(0, I) onto them is z ↦ 2·sign(z) (per quadrant)."""
+    model = _lsot(latent_dim=2, hidden=(128, 128))
+    corners = np.array([[2.0, 2.0], [2.0, -2.0], [-2.0, 2.0], [-2.0, -2.0]], np.float32)
+    codes = tf.constant(np.repeat(corners, 32, axis=0))
+
+    @tf.function
+    def step():
+        logs = model.minimize("transport_optimizer", lambda: (model.transport_terms(codes, True), {}))
+        model.step.assign_add(1)  # fresh prior draws every step
+        return logs
+
+    for _ in range(300):
+        step()
+    z = model.prior_sample(2000, seed=9).numpy()
+    inside = np.all(np.abs(z) > 0.5, axis=1)  # away from the cell boundaries
+    error = np.linalg.norm(model.transport(z[inside]).numpy() - 2.0 * np.sign(z[inside]), axis=1)
+    assert np.median(error) < 0.1
+    assert np.mean(error < 0.5) > 0.95
+
+
+# ------------------------------------------------------------------ eight Gaussians
+def _toy_fit(model, steps, batch_size=256):
+    dataset = data.get_dataset("eight_gaussians", "train", batch_size=batch_size, repeat=True, seed=0)
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    centers, std = data.toy_modes("eight_gaussians")
+    # A mode counts when ≥ 20 % of its share of 2,000 samples lies within 0.1 of it (7 std: the
+    # ring's modes are 1.08 apart; a few hundred steps do not reach the 3-std ball of the table).
+    return metrics.mode_coverage(model.sample(2000, seed=0).numpy(), centers, std, num_std=0.1 / std)
+
+
+def test_lsot_covers_the_eight_gaussians():
+    keras.utils.set_random_seed(0)
+    model = models.LSOT(networks.Decoder((2,), 2, hidden=(128, 128), output_activation="linear"),
+                        networks.Encoder((2,), 2, hidden=(128, 128)), networks.Critic((2,), hidden=(256, 256)))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
+                  transport_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+    assert _toy_fit(model, steps=600)["modes_covered"] == 8
+
+
+def test_wgan_gp_covers_the_eight_gaussians():
+    keras.utils.set_random_seed(0)
+    model = models.WGAN(networks.Decoder((2,), 2, hidden=(128, 128, 128), output_activation="linear"),
+                        networks.Critic((2,), hidden=(128, 128, 128)))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9),
+                  critic_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9))
+    assert _toy_fit(model, steps=600)["modes_covered"] == 8
