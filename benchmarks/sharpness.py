@@ -45,7 +45,7 @@ BUDGET = {"model.filters": (16, 32, 64), "model.decoder_filters": (64, 32, 16), 
 #: Per-model changes so that every model has the same networks and learning rate as the others.
 EXTRA = {
     # The AAE's MNIST config is the paper's MLP; use the shared conv networks instead.
-    "aae": {"model.arch": "conv", "model.batch_norm": True, "model.kernel_size": 4, "model.final_stride": 1},
+    "aae": {"model.arch": "conv", "model.batch_norm": True},
     # AVB's MNIST config trains at 1e-4; at this budget it uses the others' 1e-3, and a narrower T.
     "avb": {"model.critic_filters": (16, 32, 64), "model.critic_hidden": (256,),
             "optimizers.optimizer.learning_rate": 1e-3, "optimizers.adversary_optimizer.learning_rate": 1e-3},

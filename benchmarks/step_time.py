@@ -32,9 +32,11 @@ PyTorch is not a dependency of vegan_tf. Without it the vegan_tf numbers are sti
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing as mp
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
@@ -59,11 +61,13 @@ TORCH_VARIANTS = ("torch", "torch_compile")
 # Diagnostic variants (--experiments): local copies of vegan_tf's step with one thing changed.
 TF_EXPERIMENTS = {
     "tf_no_mmd": "the step without the MMD term (loss = reconstruction only)",
-    "tf_mmd_fused": "MMD computed once on the stacked [q; p] distance matrix, weights folded into one reduction",
+    "tf_mmd_fused": "MMD from one [2n, 2n] distance matrix, the 7 scales in one broadcast op, one weighted sum",
+    "tf_lean_step": "vegan_tf's loss_terms in a minimal train_step (no input check, trackers, replica scaling)",
     "tf_plain_step": "a bare tf.function step: same networks, loss and Adam; no replica/seed/tracker machinery",
     "tf_fused_adam": "Adam's update as one ResourceApplyAdam kernel per variable (same formula as Keras 3 Adam)",
     "tf_fused_bn": "batch norm by the fused kernel (FusedBatchNormV3) instead of Keras 3's moments + batch_normalization",
     "tf_fused_both": "tf_fused_adam and tf_fused_bn together",
+    "tf_all": "tf_fused_adam + tf_fused_bn + tf_mmd_fused + tf_lean_step together",
     "tf_inter1": "vegan_tf step with inter_op_parallelism_threads=1",
     "tf_fit": "model.fit itself (steps_per_epoch = steps, a callback reading the loss every step like EpochEnd)",
 }
@@ -116,6 +120,10 @@ def timed_loop(step, n):
     return wall, cpu, losses
 
 
+class NotApplicable(Exception):
+    """An experiment that does not apply to a case (e.g. fused batch norm without batch norm)."""
+
+
 def instantaneous(means):
     """Per-step values from the running means a Keras ``Mean`` tracker reports (reset at the first one)."""
     out, prev = [], 0.0
@@ -162,6 +170,9 @@ class TFSide:
                 keras.utils.set_random_seed(0)
                 runner = self._make_runner(variant, config, x)
                 runner(warmup)
+            except NotApplicable as e:
+                print(f"   {variant:14s} not applicable: {e}", file=sys.stderr, flush=True)
+                continue
             except Exception as e:  # noqa: BLE001 - reported in the table
                 info["errors"][variant] = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
                 traceback.print_exc(file=sys.stderr)
@@ -179,12 +190,17 @@ class TFSide:
         model = train.build_model(config)
         if variant == "tf_xla":
             model.compile(**train.make_optimizers(config, model), jit_compile=True)
-        if variant in ("tf_no_mmd", "tf_mmd_fused"):
-            _patch_loss(model, variant, tf)
-        if variant in ("tf_fused_adam", "tf_fused_both"):
+        if variant in ("tf_no_mmd", "tf_mmd_fused", "tf_all"):
+            _patch_loss(model, "tf_mmd_fused" if variant == "tf_all" else variant, tf)
+        if variant in ("tf_fused_adam", "tf_fused_both", "tf_all"):
             _patch_adam(model.optimizer, tf)
-        if variant in ("tf_fused_bn", "tf_fused_both"):
+        if variant in ("tf_fused_bn", "tf_fused_both", "tf_all") and config.model.get("batch_norm", False):
             _patch_batch_norm(model, tf, self.keras)
+        elif variant == "tf_fused_bn" or variant == "tf_fused_both":
+            raise NotApplicable("the model has no batch norm")
+        lean = variant in ("tf_lean_step", "tf_all")
+        if lean:
+            _patch_train_step(model, tf)
         if variant == "tf_plain_step":
             return _plain_step_runner(model, x, tf)
         if variant == "tf_fit":
@@ -193,12 +209,12 @@ class TFSide:
         iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
 
         def step():
-            return float(model.train_function(iterator)["loss"].numpy())  # the tracker's running mean
+            return float(model.train_function(iterator)["loss"].numpy())  # the tracker's running mean, unless lean
 
         def run(n):
             model.reset_metrics()
-            wall, cpu, means = timed_loop(step, n)
-            return wall, cpu, instantaneous(means)
+            wall, cpu, values = timed_loop(step, n)
+            return wall, cpu, values if lean else instantaneous(values)
 
         return run
 
@@ -213,13 +229,14 @@ def _patch_loss(model, variant, tf):
     lam, scales, base = model.lam, model.kernel_scales, model.kernel_base
 
     def fused_mmd(qz, pz):
-        """The same unbiased estimator (n = m) from one [2n, 2n] distance matrix and one weighted sum."""
+        """The same unbiased estimator (n = m) from one [2n, 2n] distance matrix, all scales at once."""
         b = tf.shape(qz)[0]
         n = tf.cast(b, tf.float32)
         z = tf.concat([qz, pz], axis=0)
         sq = tf.reduce_sum(tf.square(z), axis=1, keepdims=True)
         d = tf.maximum(sq + tf.transpose(sq) - 2.0 * tf.matmul(z, z, transpose_b=True), 0.0)
-        k = tf.add_n([(base * s) / (base * s + d) for s in scales])  # the summed multi-scale kernel
+        widths = tf.constant([base * s for s in scales], tf.float32)[:, None, None]
+        k = tf.reduce_sum(widths / (widths + d[None]), axis=0)  # the multi-scale kernel, [2n, 2n]
         # Weights: 1/(n(n-1)) off the diagonal of the qq and pp blocks, -1/n² in the qp and pq blocks.
         same = tf.cast(tf.equal(tf.range(2 * b)[:, None] // b, tf.range(2 * b)[None, :] // b), tf.float32)
         w = same * (1.0 - tf.eye(2 * b)) / (n * (n - 1.0)) - (1.0 - same) / (n * n)
@@ -248,7 +265,7 @@ def _patch_adam(opt, tf):
     The scalars are computed once per step instead of once per variable.
     """
     if opt.amsgrad or opt.weight_decay or opt.clipnorm or opt.global_clipnorm or opt.clipvalue:
-        raise ValueError("this experiment covers plain Adam only")
+        raise NotApplicable("this experiment covers plain Adam only")
     cache = {}
 
     def update_step(gradient, variable, learning_rate):
@@ -298,7 +315,22 @@ def _patch_batch_norm(model, tf, keras):
         layer.call = call
         patched += 1
     if not patched:
-        raise ValueError("the model has no 4-D batch norm")
+        raise NotApplicable("the model has no 4-D batch norm")
+
+
+def _patch_train_step(model, tf):
+    """Experiment: the model's own ``loss_terms`` and optimizer in a minimal ``train_step`` run by ``fit``'s
+    train_function: no input check, no loss trackers, no replica scaling; returns the step's loss."""
+    variables = model.trainable_variables
+
+    def train_step(data):
+        with tf.GradientTape() as tape:
+            loss, _ = model.loss_terms(data, training=True)
+        model.optimizer.apply(tape.gradient(loss, variables), variables)
+        model.step.assign_add(1)
+        return {"loss": loss}
+
+    model.train_step = train_step
 
 
 def _plain_step_runner(model, x, tf):
@@ -534,9 +566,12 @@ def worker(kind, conn, threads, options):
         conn.send(("error", f"{type(e).__name__}: {e}"))
         return
     while True:
-        message = conn.recv()
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            os._exit(0)
         if message[0] == "quit":
-            return
+            os._exit(0)  # skips joining library threads/pools (e.g. Inductor's compile workers)
         try:
             result = getattr(side, message[0])(*message[1:])
             conn.send(("ok", result))
@@ -569,6 +604,9 @@ class Worker:
         except (BrokenPipeError, OSError):
             pass
         self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=10)
 
 
 # ====================================================================== reporting
@@ -599,13 +637,55 @@ def quartiles(values):
     return q[0], q[1], q[2]
 
 
+def run_case(args, case, workers, experiments):
+    """Builds every variant of ``case`` in its worker, then times them in alternating rounds."""
+    print(f"== {case}: {CASES[case][2]}", file=sys.stderr, flush=True)
+    tf_variants = [v for v in TF_VARIANTS if not (args.no_compile and v == "tf_xla")]
+    tf_variants += [v for v in experiments if v != "tf_inter1"]
+    torch_variants = [v for v in TORCH_VARIANTS if not (args.no_compile and v == "torch_compile")]
+    info = workers["tf"].call("setup", case, args.warmup, tf_variants)
+    owners = {v: (workers["tf"], v) for v in tf_variants if v in info["setup_s"]}
+    setup_s, errors = dict(info["setup_s"]), dict(info["errors"])
+    if "tf_inter1" in workers:
+        i1 = workers["tf_inter1"].call("setup", case, args.warmup, ["tf"])
+        if "tf" in i1["setup_s"]:
+            owners["tf_inter1"] = (workers["tf_inter1"], "tf")
+            setup_s["tf_inter1"] = i1["setup_s"]["tf"]
+    params = {"tf": info["params"]}
+    if "torch" in workers:
+        tinfo = workers["torch"].call("setup", info["spec"], info["x"], args.warmup, torch_variants)
+        owners.update({v: (workers["torch"], v) for v in torch_variants if v in tinfo["setup_s"]})
+        setup_s.update(tinfo["setup_s"])
+        errors.update(tinfo["errors"])
+        params["torch"] = tinfo["params"]
+    for v, s in setup_s.items():
+        print(f"   {v:14s} built + {args.warmup} warm-up steps in {s:6.1f} s", file=sys.stderr, flush=True)
+    for v, e in errors.items():
+        print(f"   {v:14s} FAILED: {e}", file=sys.stderr, flush=True)
+
+    order = list(owners)
+    times, cpu, losses = ({v: [] for v in order} for _ in range(3))
+    for r in range(args.rounds):
+        for v in order[r % len(order):] + order[:r % len(order)]:  # the order rotates every round
+            worker, name = owners[v]
+            t, c, l = worker.call("run", name, args.steps)
+            times[v] += t
+            cpu[v] += c
+            losses[v].append(l)
+        print(f"   round {r + 1}/{args.rounds}: " + ", ".join(
+            f"{v} {1e3 * statistics.median(times[v][-args.steps:]):.2f}" for v in order) + " ms/step",
+            file=sys.stderr, flush=True)
+    return {"times": times, "cpu": cpu, "losses": losses, "errors": errors, "setup_s": setup_s, "params": params}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=50, help="timed steps per variant per round (default 50)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per variant per round (default 10)")
     parser.add_argument("--warmup", type=int, default=10,
                         help="untimed steps after building each variant (tracing/compilation; default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="alternating rounds (default 10; many short rounds spread other load evenly)")
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
                         help=f"comma-separated, from {list(CASES)} (default {','.join(DEFAULT_CASES)})")
     parser.add_argument("--full", action="store_true", help="add mnist_full (the paper's widths; slow on CPU)")
@@ -630,77 +710,26 @@ def main():
         parser.error(f"unknown experiments {sorted(set(experiments) - set(TF_EXPERIMENTS))}")
     options = {"experiments": experiments, "omp_wait_policy": args.torch_omp_wait_policy}
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the workers are stopped too
     load_start = loadavg()
     started = time.time()
-    tf_worker = Worker("tf", args.threads, options)
-    inter1 = None
-    if "tf_inter1" in experiments:
-        inter1 = Worker("tf_inter1", args.threads, options)
+    workers = {}
     try:
-        import importlib.util
-
-        have_torch = importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):
-        have_torch = False
-    torch_worker = None
-    if have_torch:
-        try:
-            torch_worker = Worker("torch", args.threads, options)
-        except RuntimeError as e:
-            print(f"PyTorch failed to start ({e}); reporting vegan_tf only.", file=sys.stderr)
-    else:
-        print(f"PyTorch is not installed: reporting vegan_tf only. To compare, install it with\n  {TORCH_INSTALL}",
-              file=sys.stderr)
-
-    tf_variants = [v for v in TF_VARIANTS if not (args.no_compile and v == "tf_xla")]
-    tf_variants += [v for v in experiments if v != "tf_inter1"]
-    torch_variants = [v for v in TORCH_VARIANTS if not (args.no_compile and v == "torch_compile")]
-
-    results = {}
-    for case in cases:
-        print(f"== {case}: {CASES[case][2]}", file=sys.stderr, flush=True)
-        info = tf_worker.call("setup", case, args.warmup, tf_variants)
-        owners = {v: tf_worker for v in tf_variants if v in info["setup_s"]}
-        setup_s, errors = dict(info["setup_s"]), dict(info["errors"])
-        if inter1 is not None:
-            i1 = inter1.call("setup", case, args.warmup, ["tf"])
-            if "tf" in i1["setup_s"]:
-                owners["tf_inter1"] = (inter1, "tf")
-                setup_s["tf_inter1"] = i1["setup_s"]["tf"]
-        params = {"tf": info["params"]}
-        if torch_worker is not None:
-            tinfo = torch_worker.call("setup", info["spec"], info["x"], args.warmup, torch_variants)
-            owners.update({v: torch_worker for v in torch_variants if v in tinfo["setup_s"]})
-            setup_s.update(tinfo["setup_s"])
-            errors.update(tinfo["errors"])
-            params["torch"] = tinfo["params"]
-        for v, s in setup_s.items():
-            print(f"   {v:14s} built + {args.warmup} warm-up steps in {s:6.1f} s", file=sys.stderr, flush=True)
-        for v, e in errors.items():
-            print(f"   {v:14s} FAILED: {e}", file=sys.stderr, flush=True)
-
-        order = list(owners)
-        times = {v: [] for v in order}
-        cpu = {v: [] for v in order}
-        losses = {v: [] for v in order}
-        for r in range(args.rounds):
-            for v in order[r % len(order):] + order[:r % len(order)]:
-                owner = owners[v]
-                owner, name = owner if isinstance(owner, tuple) else (owner, v)
-                t, c, l = owner.call("run", name, args.steps)
-                times[v] += t
-                cpu[v] += c
-                losses[v].append(l)
-            print(f"   round {r + 1}/{args.rounds}: " + ", ".join(
-                f"{v} {1e3 * statistics.median(times[v][-args.steps:]):.2f}" for v in order) + " ms/step",
-                file=sys.stderr, flush=True)
-        results[case] = {"times": times, "cpu": cpu, "losses": losses, "errors": errors, "setup_s": setup_s, "params": params}
-
-    versions = dict(tf_worker.versions)
-    if torch_worker is not None:
-        versions.update(torch_worker.versions)
-    for w in (tf_worker, inter1, torch_worker):
-        if w is not None:
+        workers["tf"] = Worker("tf", args.threads, options)
+        if "tf_inter1" in experiments:
+            workers["tf_inter1"] = Worker("tf_inter1", args.threads, options)
+        if importlib.util.find_spec("torch") is None:
+            print(f"PyTorch is not installed: reporting vegan_tf only. To compare, install it with\n  {TORCH_INSTALL}",
+                  file=sys.stderr)
+        else:
+            try:
+                workers["torch"] = Worker("torch", args.threads, options)
+            except RuntimeError as e:
+                print(f"PyTorch failed to start ({e}); reporting vegan_tf only.", file=sys.stderr)
+        results = {case: run_case(args, case, workers, experiments) for case in cases}
+        versions = {k: v for w in workers.values() for k, v in w.versions.items()}
+    finally:
+        for w in workers.values():
             w.close()
     report(args, cases, results, versions, load_start, loadavg(), time.time() - started)
 
@@ -709,31 +738,31 @@ def report(args, cases, results, versions, load_start, load_end, elapsed):
     cpu, cores, affinity = machine()
     print(f"\nMachine: {cpu}, {cores} logical cores ({affinity} usable); Python {platform.python_version()}; "
           + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"Threads per framework: {args.threads} (PyTorch OMP_WAIT_POLICY: {args.torch_omp_wait_policy}); {args.rounds} rounds x {args.steps} timed steps per variant "
-          f"after {args.warmup} warm-up steps; load average {load_start} at start, {load_end} at end; "
-          f"{elapsed / 60:.1f} min in all.\n")
-    print("| case | variant | median ms/step | p25–p75 | speed vs torch eager | CPU ms/step | loss first → last "
-          "| setup s |")
-    print("|---|---|---:|---:|---:|---:|---|---:|")
+    print(f"Threads per framework: {args.threads} (PyTorch OMP_WAIT_POLICY: {args.torch_omp_wait_policy}); "
+          f"{args.rounds} rounds x {args.steps} timed steps per variant after {args.warmup} warm-up steps; "
+          f"load average {load_start} at start, {load_end} at end; {elapsed / 60:.1f} min in all.\n")
+    print("| case | variant | median ms/step | p25–p75 | CPU ms/step | speed vs torch | speed vs torch.compile "
+          "| loss first → last | setup s |")
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|")
     for case in cases:
         res = results[case]
-        ref = res["times"].get("torch")
-        ref_med = statistics.median(ref) if ref else None
+        refs = [statistics.median(res["times"][r]) if res["times"].get(r) else None
+                for r in ("torch", "torch_compile")]
         for v, t in res["times"].items():
             med = statistics.median(t)
             q1, _, q3 = quartiles(t)
-            speed = f"{ref_med / med:.2f}x" if ref_med else "n/a"
-            per_round = res["losses"][v]
-            first, last = per_round[0][0], per_round[-1][-1]
+            speeds = " | ".join(f"{ref / med:.2f}x" if ref else "n/a" for ref in refs)
+            first, last = res["losses"][v][0][0], res["losses"][v][-1][-1]
             flag = "" if last < first else " (did not decrease!)"
             cpu_med = 1e3 * statistics.median(res["cpu"][v])
-            print(f"| {case} | {v} | {1e3 * med:.2f} | {1e3 * q1:.2f}–{1e3 * q3:.2f} | {speed} | {cpu_med:.2f} | "
+            print(f"| {case} | {v} | {1e3 * med:.2f} | {1e3 * q1:.2f}–{1e3 * q3:.2f} | {cpu_med:.2f} | {speeds} | "
                   f"{first:.3f} → {last:.3f}{flag} | {res['setup_s'].get(v, float('nan')):.1f} |")
         for v, e in res["errors"].items():
-            print(f"| {case} | {v} | failed | | | | {e.replace('|', '/')} | |")
-    print("\nspeed vs torch eager: median torch-eager ms/step ÷ this variant's (>1: faster than PyTorch). "
-          "CPU ms/step: median CPU time of the worker process (all threads) per step, less sensitive to other "
-          "load than wall time. setup s: building + warm-up steps (tracing / XLA / Inductor compilation).")
+            print(f"| {case} | {v} | failed | | | | | {e.replace('|', '/')} | |")
+    print("\nspeed vs torch / torch.compile: median ms/step of PyTorch eager / torch.compile ÷ this variant's "
+          "(>1: faster than PyTorch). CPU ms/step: median CPU time of the worker process (all threads) per step, "
+          "less sensitive to other load than wall time. setup s: building + warm-up steps (tracing / XLA / "
+          "Inductor compilation).")
     for case in cases:
         p = results[case]["params"]
         if len(p) > 1 and p.get("tf") != p.get("torch"):

@@ -4,7 +4,8 @@ Encoder, decoder and latent discriminator are ReLU MLPs of two 1000-unit layers 
 d_z = 8, Gaussian prior N(0, I), deterministic encoder, squared Euclidean reconstruction. The
 phases are the paper's; the optimiser is not: the authors used SGD with momentum, here every
 phase has an Adam (beta_1 = 0.5) at the WAE-GAN MNIST rates (1e-3 reconstruction, 5e-4 both
-regularisation steps), batch 100, 100 epochs with the WAE schedule.
+regularisation steps), batch 100, 100 epochs with the WAE schedule. The conv keys size the WAE
+paper's networks instead, for comparisons on equal networks (--config.model.arch=conv).
 Data: TFDS "mnist"; for a local copy use --config.data.name=/path/to/mnist.npz.
 """
 
@@ -20,6 +21,11 @@ def get_config():
     c.model.arch = "mlp"
     c.model.hidden = (1000, 1000)
     c.model.critic_hidden = (1000, 1000)
+    # The WAE paper's conv networks, used with --config.model.arch=conv --config.model.batch_norm=True.
+    c.model.filters = (128, 256, 512, 1024)
+    c.model.decoder_filters = (1024, 512, 256)
+    c.model.kernel_size = 4
+    c.model.final_stride = 1
     c.model.encoder_kind = "deterministic"
     c.model.cost = "l2sq"
     c.model.lam = 1.0

@@ -11,7 +11,7 @@ from vegan_tf.models.wae_gan import WAEGAN
 
 @keras.saving.register_keras_serializable("vegan_tf")
 class AAE(WAEGAN):
-    """Adversarial auto-encoder (Makhzani et al., "Adversarial Autoencoders", ICLR 2016 workshop).
+    """Adversarial auto-encoder (Makhzani et al., "Adversarial Autoencoders", 2016, arXiv:1511.05644).
 
     Every batch runs the two phases of Makhzani et al., Sec. 2, with three optimizers:
 
@@ -26,8 +26,9 @@ class AAE(WAEGAN):
     (Sec. 2's three posteriors). All phases of one step use the same encoder noise.
 
     **AAE is POT-GAN** (Bousquet et al., "From optimal transport to generative
-    modeling: the VEGAN cookbook", 2017, Sec. 4): the auto-encoder's losses of the
-    phases sum to the POT objective with the GAN penalty that ``WAEGAN`` minimises,
+    modeling: the VEGAN cookbook", 2017, Sec. 4; Tolstikhin et al. 2018, Sec. 3): the
+    auto-encoder's losses of the phases sum to the POT objective with the GAN penalty
+    that ``WAEGAN`` minimises,
 
         E c(X, G(Z̃)) − λ E log D(Z̃),
 

@@ -20,17 +20,19 @@ class LSOT(GenerativeModel):
     Q_Z = E#P_X is then found by a minimisation only (no min-max game), and the model
     samples G(T(z)), z ~ P_Z.
 
-    How this implementation reads the paper:
+    How this implementation reads the paper (from its abstract: a "discriminator" between
+    the simple distribution and the codes is trained by a minimisation only, and the OT
+    mapping is then formulated explicitly from it):
 
     * The map is Brenier's: for the quadratic cost the optimal map is the gradient of a
       convex potential, T(z) = ∇φ(z) (Brenier 1991), with φ(z) = ½‖z‖² − ψ(z) for ψ the
-      Kantorovich potential of the cost ½‖z − y‖² (the paper's "discriminator" between
-      P_Z and Q_Z, learnt without a generator to play against). φ is the ``potential``
-      network, a ReLU MLP whose convexity is not enforced. Its gradient is piecewise
-      constant, so T sends each linear region of φ to one code, the structure of the
-      semi-discrete Brenier potential max_i <z, y_i> + h_i of Gu et al. ("Variational
-      principles for Minkowski type problems", 2013; Gu and Yau are among LSOT's authors); T can
-      therefore be discontinuous and split the prior between separated clusters.
+      Kantorovich potential of the cost ½‖z − y‖², which plays the discriminator.
+      φ is the ``potential`` network, a ReLU MLP whose convexity is not enforced. Its
+      gradient is piecewise constant, so T sends each linear region of φ to one code:
+      the structure of the semi-discrete Brenier potential max_i <z, y_i> + h_i of
+      Gu et al. ("Variational principles for Minkowski type problems", 2013; Gu and Yau
+      are among LSOT's authors). T can therefore be discontinuous and split the prior
+      between separated clusters, which a continuous generator cannot.
     * φ is learnt from optimal couplings of minibatches: each step draws z_1..z_n ~ P_Z,
       takes the codes y_1..y_n of the data batch, solves the assignment
       σ = argmin_σ Σ_i ‖z_i − y_σ(i)‖² exactly (``vegan_tf.ot.assignment``; for
@@ -41,14 +43,14 @@ class LSOT(GenerativeModel):
 
       whose minimiser over all maps is E[y_σ(z) | z], the minibatch OT map: it tends to
       the OT map as n grows, and for finite n it averages neighbouring codes where the
-      minibatch couplings disagree (near the boundaries between clusters). This is a
-      regression onto the optimal coupling in place of the paper's discriminator
-      objective; both need only minimisation.
+      minibatch couplings disagree (near the boundaries between clusters). The paper's
+      exact objective for its discriminator is not reproduced; this regression onto
+      exact couplings is the same kind of problem: a minimisation, with no adversary.
     * The two phases of the paper (train the AE, then compute the map) run jointly:
       every step updates the AE on the reconstruction cost ("optimizer"), then φ on
-      L_T ("transport_optimizer") with the codes stop-gradient'ed, so the map tracks
-      the codes and the AE never sees the map. Once the AE has converged this is the
-      second phase.
+      L_T ("transport_optimizer") against the codes of the updated encoder in inference
+      mode (what ``encode`` returns), stop-gradient'ed: the map tracks the codes and
+      the AE never sees the map. Once the AE has converged this is the second phase.
     * Across replicas the coupling is global: codes are gathered and one prior batch of
       the global size is matched to them; each replica regresses its own rows, so R
       replicas give the step of one device with the same global batch.
@@ -143,17 +145,16 @@ class LSOT(GenerativeModel):
 
     def train_step(self, data):
         x = self.unpack(data)
-        codes = []  # the codes of the AE step, handed on to the transport step
 
         def autoencoder_loss():
-            reconstruction, z = self.reconstruction_terms(x, training=True)
-            codes.append(z)
+            reconstruction, _ = self.reconstruction_terms(x, training=True)
             return reconstruction, {"reconstruction": reconstruction}
 
         logs = self.minimize("optimizer", autoencoder_loss)
+        codes = self.code(x, training=False)  # what ``encode`` gives: the map's target at sampling time
 
         def transport_loss():
-            transport = self.transport_terms(codes[0], training=True)
+            transport = self.transport_terms(codes, training=True)
             return transport, {"transport": transport}
 
         logs.update(self.minimize("transport_optimizer", transport_loss))

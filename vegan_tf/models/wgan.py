@@ -131,10 +131,10 @@ class WGAN(GenerativeModel):
         return network.trainable_variables
 
     # ------------------------------------------------------------- losses
-    def generate(self, n, salt):
+    def generate(self, n, salt, training=True):
         """G(z) for n per-example prior draws of the stream ``salt`` (sigmoid / linear output applied)."""
         z = self.local_normal(n, self.latent_dim, salt, self.prior_scale)
-        return self.decoder.activate(self.decoder(z, training=True))
+        return self.decoder.activate(self.decoder(z, training=training))
 
     def critic_terms(self, real, fake, salt):
         """``(L_f, logs)`` on a real and a generated batch; ``salt`` draws the interpolation weights."""
@@ -178,7 +178,7 @@ class WGAN(GenerativeModel):
 
     def test_step(self, data):
         x = self.unpack(data)
-        fake = self.generate(tf.shape(x)[0], PRIOR_SALT)
+        fake = self.generate(tf.shape(x)[0], PRIOR_SALT, training=False)
         _, logs = self.critic_terms(x, fake, _CRITIC_SALT + 1)
         logs["generator_loss"] = divergences.wasserstein_generator_loss(self.critic(fake))
         return self.record(logs, advance=False)
@@ -195,4 +195,8 @@ def clip_weights(variables, clip_value):
             strategy.extended.update(v.value, lambda t: t.assign(tf.clip_by_value(t, -clip_value, clip_value)),
                                      group=False)
 
-    tf.__internal__.distribute.interim.maybe_merge_call(clip_all, tf.distribute.get_strategy(), list(variables))
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # already in cross-replica context
+        clip_all(tf.distribute.get_strategy(), list(variables))
+    else:
+        ctx.merge_call(clip_all, args=(list(variables),))
