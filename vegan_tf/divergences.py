@@ -2,12 +2,15 @@
 
 POT (Bousquet et al. 2017, eq. 4; Tolstikhin et al. 2018, eq. 4) penalises the
 distance between the aggregate posterior Q_Z and the prior P_Z. This module holds
-the sample-based ones that need no adversary:
+the divergences and the loss terms of the adversaries that estimate them:
 
 * the maximum mean discrepancy with an RBF or inverse multiquadratics kernel,
   estimated by the unbiased U-statistic (Gretton et al. 2012, Lemma 6), as in
   Algorithm 2 of the WAE paper;
-* the per-sample Gaussian KL of the VAE.
+* the per-sample Gaussian KL of the VAE;
+* GAN terms on logits (a discriminator's cross-entropy, the non-saturating
+  generator term, the prior log-density "p-trick") for WAE-GAN, AAE and AVB;
+* the Wasserstein-1 dual terms of a critic.
 
 All functions take and return ``tf.Tensor``s and are pure (no state, no noise).
 """
