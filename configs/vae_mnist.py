@@ -7,29 +7,16 @@ Bernoulli likelihood, beta = 1, Adam(1e-3, beta_1 = 0.5), batch 100, 100 epochs,
 Data: TFDS "mnist"; for a local copy use --config.data.name=/path/to/mnist.npz.
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 
 def get_config():
     c = base_config()
-    c.data.name = "mnist"
-    c.data.batch_size = 100
+    wae_mnist_setting(c)
     c.model.name = "vae"
-    c.model.latent_dim = 8
-    c.model.arch = "conv"
-    c.model.filters = (128, 256, 512, 1024)
-    c.model.decoder_filters = (1024, 512, 256)
-    c.model.final_stride = 1
-    c.model.kernel_size = 4
-    c.model.batch_norm = True
     c.model.encoder_kind = "gaussian"
     c.model.likelihood = "bernoulli"
     c.model.decoder_scale = 1.0
     c.model.beta = 1.0
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.schedule.name = "piecewise"
-    c.schedule.boundaries = (0.3, 0.5)
-    c.schedule.factors = (0.5, 0.1)
-    c.train.num_steps = 60000
-    c.train.steps_per_epoch = 600
     return c

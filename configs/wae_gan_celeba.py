@@ -7,22 +7,13 @@ beta_1 = 0.5 at 1e-4 for encoder/decoder and 5e-5 for the adversary (lr / lr_adv
 Data: TFDS "celeb_a" (prepare it with `tfds build celeb_a`).
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 
 def get_config():
     c = base_config()
-    c.data.name = "celeb_a"
-    c.data.batch_size = 100
+    wae_celeba_setting(c)
     c.model.name = "wae_gan"
-    c.model.latent_dim = 64
-    c.model.prior_scale = 2.0 ** 0.5
-    c.model.arch = "conv"
-    c.model.filters = (128, 256, 512, 1024)
-    c.model.decoder_filters = (1024, 512, 256, 128)
-    c.model.final_stride = 2
-    c.model.kernel_size = 5
-    c.model.batch_norm = True
     c.model.critic_hidden = (1024, 1024, 1024, 1024)
     c.model.cost = "l2sq"
     c.model.cost_scale = 1.0
@@ -32,9 +23,4 @@ def get_config():
     c.model.pretrain_steps = 200
     c.optimizers.optimizer = adam(1e-4, beta_1=0.5)
     c.optimizers.adversary_optimizer = adam(5e-5, beta_1=0.5)
-    c.schedule.name = "piecewise"
-    c.schedule.boundaries = (30 / 55, 50 / 55)
-    c.schedule.factors = (0.5, 0.1)
-    c.train.num_steps = 89100            # 55 epochs of 1620 batches (162,079 train images)
-    c.train.steps_per_epoch = 1620
     return c

@@ -9,21 +9,13 @@ adversary (the code's lr / lr_adv), both halved after 30 epochs and divided by 5
 Data: TFDS "mnist"; for a local copy use --config.data.name=/path/to/mnist.npz.
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 
 def get_config():
     c = base_config()
-    c.data.name = "mnist"
-    c.data.batch_size = 100
+    wae_mnist_setting(c)
     c.model.name = "wae_gan"
-    c.model.latent_dim = 8
-    c.model.arch = "conv"
-    c.model.filters = (128, 256, 512, 1024)
-    c.model.decoder_filters = (1024, 512, 256)
-    c.model.final_stride = 1
-    c.model.kernel_size = 4
-    c.model.batch_norm = True
     c.model.critic_hidden = (512, 512, 512, 512)
     c.model.cost = "l2sq"
     c.model.cost_scale = 1.0
@@ -33,9 +25,4 @@ def get_config():
     c.model.pretrain_steps = 200
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.optimizers.adversary_optimizer = adam(5e-4, beta_1=0.5)
-    c.schedule.name = "piecewise"
-    c.schedule.boundaries = (0.3, 0.5)
-    c.schedule.factors = (0.5, 0.1)
-    c.train.num_steps = 60000            # 100 epochs of 600 batches
-    c.train.steps_per_epoch = 600
     return c

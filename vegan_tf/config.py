@@ -83,3 +83,36 @@ def from_json(text: str) -> ml_collections.ConfigDict:
     import json
 
     return ml_collections.ConfigDict(_tuples(json.loads(text)))
+
+
+def wae_mnist_setting(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The WAE paper's MNIST data, networks and schedule (Tolstikhin et al. 2018, Sec. 4 and App. E).
+
+    DCGAN-style encoder (4×4 stride-2 convolutions 128 → 1024 with batch norm) and decoder
+    (dense to 7×7×1024, transposed convolutions 512, 256, then stride 1 to one channel), d_z = 8,
+    batch 100, 100 epochs with the learning rate halved after 30 and divided by 5 after 50.
+    """
+    c.data.name, c.data.batch_size = "mnist", 100
+    c.model.latent_dim = 8
+    c.model.arch, c.model.batch_norm, c.model.kernel_size = "conv", True, 4
+    c.model.filters, c.model.decoder_filters, c.model.final_stride = (128, 256, 512, 1024), (1024, 512, 256), 1
+    c.schedule.name, c.schedule.boundaries, c.schedule.factors = "piecewise", (0.3, 0.5), (0.5, 0.1)
+    c.train.num_steps, c.train.steps_per_epoch = 60000, 600  # 100 epochs of 600 batches
+    return c
+
+
+def wae_celeba_setting(c: ml_collections.ConfigDict, prior_scale: float = 2.0 ** 0.5) -> ml_collections.ConfigDict:
+    """The WAE paper's CelebA data, networks and schedule (Tolstikhin et al. 2018, Sec. 4 and App. E).
+
+    140×140 centre crop resized to 64×64, 5×5 convolutions 128 → 1024 with batch norm, decoder
+    1024 → 128 with a final stride 2, d_z = 64, prior N(0, σ_z² I) with σ_z² = 2 by default,
+    batch 100, 55 epochs with the learning rate halved after 30 and divided by 5 after 50.
+    """
+    c.data.name, c.data.batch_size = "celeb_a", 100
+    c.model.latent_dim, c.model.prior_scale = 64, prior_scale
+    c.model.arch, c.model.batch_norm, c.model.kernel_size = "conv", True, 5
+    c.model.filters, c.model.decoder_filters = (128, 256, 512, 1024), (1024, 512, 256, 128)
+    c.model.final_stride = 2
+    c.schedule.name, c.schedule.boundaries, c.schedule.factors = "piecewise", (30 / 55, 50 / 55), (0.5, 0.1)
+    c.train.num_steps, c.train.steps_per_epoch = 89100, 1620  # 55 epochs of 1620 batches (162,079 images)
+    return c
