@@ -3,7 +3,8 @@
 
     python benchmarks/step_time.py                      # digits MLP + reduced-width MNIST DCGAN
     python benchmarks/step_time.py --full               # ... plus the full-width MNIST networks (slow on CPU)
-    python benchmarks/step_time.py --cases digits --steps 100 --rounds 5 --threads 2
+    python benchmarks/step_time.py --cases digits --steps 20 --rounds 10 --threads 1
+    python benchmarks/step_time.py --experiments all    # ... plus the diagnostic variants (TF_EXPERIMENTS)
 
 What is timed, per case (see ``CASES``) and per variant:
 
@@ -17,14 +18,16 @@ What is timed, per case (see ``CASES``) and per variant:
 * ``torch_compile``: the same with the forward+loss and the Adam step under ``torch.compile``.
 
 Each framework runs in its own worker process (no shared thread pools or allocators),
-with the same ``--threads`` for intra-op parallelism, set before any work. The variants
-take turns in rounds (the order rotates every round) so that load from other processes
-on the machine hits all of them alike. Every step is timed on its own; the table gives the
-median ms/step over all rounds, the interquartile range, the speed relative to eager
-PyTorch, and the loss at the first and last timed step (both must decrease).
+with the same ``--threads`` for intra- and inter-op parallelism, set before any work. The
+variants take turns in many short rounds (the order rotates every round) so that load from
+other processes hits all of them alike. Every step is timed on its own; the table gives the
+median ms/step over all rounds, the interquartile range, the median CPU time per step, the
+speed relative to PyTorch eager and compiled, and the loss at the first and last timed step
+(it must decrease). The batch is 100 scikit-learn digits (resized to 28x28 for MNIST
+shapes), so that no download is needed.
 
-``--experiments`` adds variants used to find where vegan_tf's step time goes (local
-copies of the step with one thing changed; see ``TF_EXPERIMENTS``).
+``--experiments`` adds variants that locate where vegan_tf's step time goes: local copies of
+the step with one thing changed (``TF_EXPERIMENTS``). Results and analysis: benchmarks/README.md.
 
 PyTorch is not a dependency of vegan_tf. Without it the vegan_tf numbers are still reported.
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import multiprocessing as mp
 import os
 import platform
@@ -43,7 +47,7 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_INSTALL = "/work/venv/bin/pip install torch==2.13.0  (or: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+TORCH_INSTALL = "/work/venv/bin/pip install torch==2.13.0   (a CPU wheel; see benchmarks/README.md)"
 
 # name: (config file, overrides of config.model, description)
 CASES = {
@@ -61,14 +65,18 @@ TORCH_VARIANTS = ("torch", "torch_compile")
 # Diagnostic variants (--experiments): local copies of vegan_tf's step with one thing changed.
 TF_EXPERIMENTS = {
     "tf_no_mmd": "the step without the MMD term (loss = reconstruction only)",
-    "tf_mmd_fused": "MMD from one [2n, 2n] distance matrix, the 7 scales in one broadcast op, one weighted sum",
+    "tf_mmd_fused": "MMD with the 3 distance matrices stacked: 7 kernel evaluations instead of 21, one weighted sum",
     "tf_lean_step": "vegan_tf's loss_terms in a minimal train_step (no input check, trackers, replica scaling)",
     "tf_plain_step": "a bare tf.function step: same networks, loss and Adam; no replica/seed/tracker machinery",
     "tf_fused_adam": "Adam's update as one ResourceApplyAdam kernel per variable (same formula as Keras 3 Adam)",
-    "tf_fused_bn": "batch norm by the fused kernel (FusedBatchNormV3) instead of Keras 3's moments + batch_normalization",
+    "tf_fused_bn": "batch norm by the fused kernel (FusedBatchNormV3) instead of Keras 3's moments + "
+                   "batch_normalization",
     "tf_fused_both": "tf_fused_adam and tf_fused_bn together",
-    "tf_all": "tf_fused_adam + tf_fused_bn + tf_mmd_fused + tf_lean_step together",
+    "tf_all": "tf_fused_adam + tf_fused_bn (where there is batch norm) + tf_spe10 together",
     "tf_inter1": "vegan_tf step with inter_op_parallelism_threads=1",
+    "tf_no_iterator": "the same train_function fed a Python iterator of one tensor (as train_on_batch): no tf.data "
+                      "iterator, no outer while/Optional function",
+    "tf_spe10": "compile(steps_per_execution=10): 10 steps per train_function call (time per call / 10)",
     "tf_fit": "model.fit itself (steps_per_epoch = steps, a callback reading the loss every step like EpochEnd)",
 }
 
@@ -76,8 +84,6 @@ TF_EXPERIMENTS = {
 # ====================================================================== shared helpers
 def load_config(case):
     """The config of ``case``: the config file with the case's overrides (imports vegan_tf)."""
-    import importlib.util
-
     path, overrides, _ = CASES[case]
     spec = importlib.util.spec_from_file_location("bench_config", os.path.join(ROOT, path))
     module = importlib.util.module_from_spec(spec)
@@ -188,17 +194,19 @@ class TFSide:
         from vegan_tf import train
 
         model = train.build_model(config)
-        if variant == "tf_xla":
-            model.compile(**train.make_optimizers(config, model), jit_compile=True)
-        if variant in ("tf_no_mmd", "tf_mmd_fused", "tf_all"):
-            _patch_loss(model, "tf_mmd_fused" if variant == "tf_all" else variant, tf)
+        spe = 10 if variant in ("tf_spe10", "tf_all") else 1
+        if variant == "tf_xla" or spe > 1:  # (before the patches below: compile makes new optimizers)
+            model.compile(**train.make_optimizers(config, model), jit_compile=variant == "tf_xla",
+                          steps_per_execution=spe)
+        if variant in ("tf_no_mmd", "tf_mmd_fused"):
+            _patch_loss(model, variant, tf)
         if variant in ("tf_fused_adam", "tf_fused_both", "tf_all"):
             _patch_adam(model.optimizer, tf)
         if variant in ("tf_fused_bn", "tf_fused_both", "tf_all") and config.model.get("batch_norm", False):
             _patch_batch_norm(model, tf, self.keras)
         elif variant == "tf_fused_bn" or variant == "tf_fused_both":
             raise NotApplicable("the model has no batch norm")
-        lean = variant in ("tf_lean_step", "tf_all")
+        lean = variant == "tf_lean_step"
         if lean:
             _patch_train_step(model, tf)
         if variant == "tf_plain_step":
@@ -206,7 +214,19 @@ class TFSide:
         if variant == "tf_fit":
             return _fit_runner(model, x, tf, self.keras)
         model.make_train_function()
-        iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
+        if variant == "tf_no_iterator":
+            iterator = itertools.repeat(tf.constant(x))
+        else:
+            iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
+        if spe > 1:
+            def run(n):
+                model.reset_metrics()
+                wall, cpu, means = timed_loop(lambda: float(model.train_function(iterator)["loss"].numpy()),
+                                              max(1, n // spe))
+                # one entry per call: the time per step, and the mean loss of the call's steps
+                return [t / spe for t in wall], [c / spe for c in cpu], instantaneous(means)
+
+            return run
 
         def step():
             return float(model.train_function(iterator)["loss"].numpy())  # the tracker's running mean, unless lean
@@ -224,22 +244,19 @@ class TFSide:
 
 def _patch_loss(model, variant, tf):
     """Experiments: replace the model's ``loss_terms`` with a variant (same networks, same data)."""
+    from vegan_tf import divergences
     from vegan_tf.models.base import PRIOR_SALT
 
     lam, scales, base = model.lam, model.kernel_scales, model.kernel_base
 
     def fused_mmd(qz, pz):
-        """The same unbiased estimator (n = m) from one [2n, 2n] distance matrix, all scales at once."""
-        b = tf.shape(qz)[0]
-        n = tf.cast(b, tf.float32)
-        z = tf.concat([qz, pz], axis=0)
-        sq = tf.reduce_sum(tf.square(z), axis=1, keepdims=True)
-        d = tf.maximum(sq + tf.transpose(sq) - 2.0 * tf.matmul(z, z, transpose_b=True), 0.0)
-        widths = tf.constant([base * s for s in scales], tf.float32)[:, None, None]
-        k = tf.reduce_sum(widths / (widths + d[None]), axis=0)  # the multi-scale kernel, [2n, 2n]
-        # Weights: 1/(n(n-1)) off the diagonal of the qq and pp blocks, -1/n² in the qp and pq blocks.
-        same = tf.cast(tf.equal(tf.range(2 * b)[:, None] // b, tf.range(2 * b)[None, :] // b), tf.float32)
-        w = same * (1.0 - tf.eye(2 * b)) / (n * (n - 1.0)) - (1.0 - same) / (n * n)
+        """The same unbiased estimator (n = m) with the three distance matrices stacked: 7 kernel ops, one sum."""
+        n = tf.cast(tf.shape(qz)[0], tf.float32)
+        d = tf.stack([divergences.squared_distances(qz, qz), divergences.squared_distances(pz, pz),
+                      divergences.squared_distances(qz, pz)])  # [3, n, n]
+        k = tf.add_n([(base * s) / (base * s + d) for s in scales])  # the multi-scale kernel of each block
+        off = 1.0 - tf.eye(tf.shape(qz)[0])
+        w = tf.stack([off / (n * (n - 1.0)), off / (n * (n - 1.0)), tf.fill(tf.shape(off), -2.0 / (n * n))])
         return tf.reduce_sum(k * w)
 
     def loss_terms(x, training):
@@ -486,6 +503,8 @@ class TorchSide:
 
     def _make_runner(self, variant, spec, x):
         torch = self.torch
+        if spec["cost"] != "l2sq" or float(spec["cost_scale"]) != 1.0 or spec["kernel"] != "imq":
+            raise ValueError("the PyTorch side implements the l2sq cost (scale 1) and the IMQ kernel only")
         encoder, decoder = self.build(spec)
         params = list(encoder.parameters()) + list(decoder.parameters())
         encoder.train(), decoder.train()
@@ -560,7 +579,8 @@ def worker(kind, conn, threads, options):
         if kind == "torch":
             side = TorchSide(threads, options["omp_wait_policy"])
         else:  # "tf", or "tf_inter1": the same with one inter-op thread (an experiment)
-            side = TFSide(threads, options["experiments"] if kind == "tf" else [], inter_op=1 if kind == "tf_inter1" else None)
+            side = TFSide(threads, options["experiments"] if kind == "tf" else [],
+                          inter_op=1 if kind == "tf_inter1" else None)
         conn.send(("ok", side.versions()))
     except Exception as e:  # noqa: BLE001
         conn.send(("error", f"{type(e).__name__}: {e}"))
@@ -633,7 +653,7 @@ def loadavg():
 
 
 def quartiles(values):
-    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    q = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
     return q[0], q[1], q[2]
 
 
@@ -689,7 +709,8 @@ def main():
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
                         help=f"comma-separated, from {list(CASES)} (default {','.join(DEFAULT_CASES)})")
     parser.add_argument("--full", action="store_true", help="add mnist_full (the paper's widths; slow on CPU)")
-    parser.add_argument("--threads", type=int, default=2, help="intra-op threads of both frameworks (default 2)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="intra-op (and inter-op) threads of both frameworks (default 2)")
     parser.add_argument("--no-compile", action="store_true", help="skip tf_xla and torch_compile")
     parser.add_argument("--torch-omp-wait-policy", choices=("passive", "active", "default"), default="passive",
                         help="OMP_WAIT_POLICY of the PyTorch worker (default passive; 'default' leaves the "

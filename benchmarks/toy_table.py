@@ -88,25 +88,34 @@ def main():
         config = budgeted(config, args)
         workdir = os.path.join(root, name)
         print(f"{name}: {source}, {args.steps} steps ...", file=sys.stderr, flush=True)
-        result = train.train_and_evaluate(config, workdir)
+        try:
+            result = train.train_and_evaluate(config, workdir)
+        except Exception as e:  # noqa: BLE001  one model's failure (e.g. a NaN loss) is a row, not the end
+            rows.append((name, source, f"failed: {type(e).__name__}: {str(e).splitlines()[0]}"))
+            continue
         rows.append((name, source, result))
         if args.figure:
             model, _ = train.restore_from_workdir(workdir)
             picture = visualize.points_image(model.sample(args.eval_samples, args.seed).numpy(), reference,
                                              extent=2.0)
-            pictures.append(picture)
+            pictures.append((name, picture))
 
     print(f"\nEight Gaussians, {args.steps} steps, batch {args.batch}, widths {tuple(args.hidden)}, d_z = 2, "
           f"seed {args.seed}; {args.eval_samples} samples against as many test points.\n")
     print("| model | config | W2 to data | modes covered | high-quality share | training time (s) |")
     print("|---|---|---|---|---|---|")
     for name, source, r in rows:
-        print(f"| {name} | {source} | {r['w2']:.3f} | {r['modes_covered']}/{r['num_modes']} | "
-              f"{r['high_quality']:.3f} | {r['train_time_s']:.0f} |")
+        if isinstance(r, str):
+            print(f"| {name} | {source} | {r} | | | |")
+        else:
+            print(f"| {name} | {source} | {r['w2']:.3f} | {r['modes_covered']}/{r['num_modes']} | "
+                  f"{r['high_quality']:.3f} | {r['train_time_s']:.0f} |")
     if args.figure:
-        strip = np.concatenate([np.pad(p, ((0, 0), (0, 4), (0, 0)), constant_values=255) for p in pictures], axis=1)
+        strip = np.concatenate([np.pad(p, ((0, 0), (0, 4), (0, 0)), constant_values=255) for _, p in pictures],
+                               axis=1)
         visualize.save_png(strip, args.figure)
-        print(f"\nSamples (orange) over test points (grey), left to right: {', '.join(names)}: {args.figure}")
+        print(f"\nSamples (orange) over test points (grey), left to right: {', '.join(n for n, _ in pictures)}: "
+              f"{args.figure}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ class SinkhornGenerator(GenerativeModel):
     """A generator fitted by minimising the Sinkhorn loss between generated and data minibatches.
 
     The minimum Kantorovich estimator (Genevay & Peyré, "GAN and VAE from an Optimal
-    Transport Point of View", 2017, eq. 1) min_G W_c(P_G, P_X), made tractable by
+    Transport Point of View", 2017) min_G W_c(P_G, P_X), made tractable by
     entropic regularisation and minibatches as in Genevay, Peyré & Cuturi, "Learning
     Generative Models with Sinkhorn Divergences" (AISTATS 2018, Algorithm 1): each step
     draws z_1..z_n ~ P_Z and a data batch x_1..x_n, runs L Sinkhorn iterations on the
@@ -25,7 +25,8 @@ class SinkhornGenerator(GenerativeModel):
 
     with OT_ε the regularised value (Feydy et al. 2019), which is 0 when the two
     batches coincide; ``objective="cost"`` uses the transport cost <P_ε, C> of the
-    entropic plan (the quantity of Genevay et al.; half their Ŵ_c loss, eq. 6).
+    entropic plan W_ε (the quantity of Genevay et al., whose loss 2 W_ε(μ, ν) − W_ε(μ, μ)
+    − W_ε(ν, ν) is twice this one).
 
     Readings:
 
@@ -51,7 +52,7 @@ class SinkhornGenerator(GenerativeModel):
     ```python
     from vegan_tf import models, networks
     gen = networks.Decoder((2,), 2, hidden=(128, 128), output_activation="linear")
-    model = models.SinkhornGenerator(gen, epsilon=0.01)
+    model = models.SinkhornGenerator(gen, epsilon=0.05, num_iters=50)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(points.batch(256), epochs=10)
     ```

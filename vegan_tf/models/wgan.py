@@ -126,6 +126,9 @@ class WGAN(GenerativeModel):
             return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
         return keras.optimizers.RMSprop(5e-5)
 
+    def updates_per_step(self, player):
+        return self.n_critic if player == "critic_optimizer" else 1
+
     def player_variables(self, player):
         network = self.critic if player == "critic_optimizer" else self.decoder
         return network.trainable_variables
