@@ -8,7 +8,7 @@ paper (Tolstikhin et al. 2018, Sec. 4, Fig. 2 and 3) shows sharper WAE samples t
 This script measures that claim with the variance of the Laplacian (``vegan_tf.metrics.sharpness``)
 of model samples and of test reconstructions, each relative to the same number of real test digits.
 
-    python benchmarks/sharpness.py --root=/tmp/mnist_runs
+    python benchmarks/sharpness.py --root=runs/mnist
     python benchmarks/sharpness.py --root=DIR --models=vae,wae_mmd --steps=3000 --data=/path/to/mnist.npz
 
 ``<root>/<model>`` is a ``vegan_tf.train`` workdir. If it holds no finished run (``metrics.json``),
@@ -85,7 +85,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", required=True, help="Directory of the workdirs, one per model.")
     parser.add_argument("--models", default="vae,wae_mmd,wae_gan,aae,avb")
-    parser.add_argument("--data", default="/work/shared/data/mnist.npz", help="MNIST: a local .npz or 'mnist' (TFDS).")
+    parser.add_argument("--data", default="../shared/data/mnist.npz", help="MNIST: a local .npz or 'mnist' (TFDS).")
     parser.add_argument("--steps", type=int, default=3000, help="Training steps of models trained here.")
     parser.add_argument("--num_samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)

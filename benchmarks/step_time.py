@@ -47,7 +47,7 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_INSTALL = "/work/venv/bin/pip install torch==2.13.0   (a CPU wheel; see benchmarks/README.md)"
+TORCH_INSTALL = "pip install torch==2.13.0   (a CPU wheel; see benchmarks/README.md)"
 
 # name: (config file, overrides of config.model, description)
 CASES = {
