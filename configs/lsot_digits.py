@@ -18,6 +18,7 @@ def get_config():
     c.model.transport_hidden = (256, 256)
     c.model.cost = "l2sq"
     c.model.cost_scale = 1.0
+    c.model.transport_fit = "median"
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
     c.train.num_steps = 3000

@@ -1,9 +1,11 @@
 """Sinkhorn generator on the eight-Gaussians ring (2-D).
 
 MLP generator (three ReLU layers of 256), d_z = 2, batch 256, debiased Sinkhorn divergence with
-the squared Euclidean cost, epsilon = 0.05 (the modes are 1.08 apart at the closest, so squared
-distances between modes are >= 1.2 and epsilon is small against them), 50 Sinkhorn iterations,
-Adam(1e-3, beta_1 = 0.5).
+the squared Euclidean cost, epsilon = 0.01, 100 Sinkhorn iterations, Adam(1e-3, beta_1 = 0.5).
+The modes are 1.08 apart and 0.014 wide: epsilon sets the scale, sqrt(epsilon), below which the
+loss no longer pulls samples together. At epsilon = 0.05 (scale 0.22) the samples find every mode
+but stay spread around it (8 to 13 % within 3 std of a mode after 1,500 steps); at 0.01 (scale 0.1)
+a third of them are (measured with 128-wide networks, seed 0).
 """
 
 from vegan_tf.config import adam, base_config
@@ -17,9 +19,9 @@ def get_config():
     c.model.latent_dim = 2
     c.model.arch = "mlp"
     c.model.hidden = (256, 256, 256)
-    c.model.epsilon = 0.05
+    c.model.epsilon = 0.01
     c.model.p = 2
-    c.model.num_iters = 50
+    c.model.num_iters = 100
     c.model.debiased = True
     c.model.objective = "dual"
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)

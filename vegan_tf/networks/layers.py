@@ -10,10 +10,12 @@ import tensorflow as tf
 ENCODER_KINDS = ("deterministic", "gaussian", "implicit")
 
 
-def _mlp(hidden, activation, batch_norm, name):
+def _mlp(hidden, activation, batch_norm, name, first_bias_stddev=0.0):
     layers = [keras.layers.Flatten()]
-    for width in hidden:
-        layers.append(keras.layers.Dense(width, use_bias=not batch_norm))
+    for i, width in enumerate(hidden):
+        spread = i == 0 and first_bias_stddev > 0 and not batch_norm
+        bias = keras.initializers.RandomNormal(stddev=first_bias_stddev) if spread else "zeros"
+        layers.append(keras.layers.Dense(width, use_bias=not batch_norm, bias_initializer=bias))
         if batch_norm:
             layers.append(keras.layers.BatchNormalization())
         layers.append(keras.layers.Activation(activation))
@@ -202,15 +204,22 @@ class Critic(_Network):
       arch, hidden, filters, kernel_size, batch_norm: as ``Encoder``.
       extra_dim: size of an extra vector input concatenated to the features
         (e.g. the code z of AVB's T(x, z)); 0 for none.
+      first_bias_stddev: the MLP's first-layer biases start N(0, stddev²) instead of 0.
+        Where the network's input gradient is the output, as LSOT's map T = ∇φ, a ReLU
+        φ has a piecewise-constant gradient whose jumps sit on the first layer's hinges
+        and get no gradient signal of their own: zero biases put every hinge through
+        the origin (cells that are wedges about 0), random ones spread them over the
+        input's support so the map can place its jumps anywhere.
     """
 
     def __init__(self, input_shape_, arch="mlp", hidden=(256, 256), filters=(32, 64), kernel_size=4,
-                 batch_norm=False, extra_dim=0, **kwargs):
+                 batch_norm=False, extra_dim=0, first_bias_stddev=0.0, **kwargs):
         _check_arch(arch, input_shape_)
         super().__init__(input_shape_=tuple(input_shape_), arch=arch, hidden=tuple(hidden), filters=tuple(filters),
-                         kernel_size=kernel_size, batch_norm=batch_norm, extra_dim=extra_dim, **kwargs)
+                         kernel_size=kernel_size, batch_norm=batch_norm, extra_dim=extra_dim,
+                         first_bias_stddev=first_bias_stddev, **kwargs)
         if arch == "mlp":
-            self.torso = _mlp(hidden, "relu", batch_norm, "torso")
+            self.torso = _mlp(hidden, "relu", batch_norm, "torso", first_bias_stddev)
         else:
             self.torso = _conv_down(filters, kernel_size, "leaky_relu", batch_norm, "torso")
         if extra_dim:
