@@ -1,11 +1,13 @@
 """Sinkhorn generator on the eight-Gaussians ring (2-D).
 
 MLP generator (three ReLU layers of 256), d_z = 2, batch 256, debiased Sinkhorn divergence with
-the squared Euclidean cost, epsilon = 0.01, 100 Sinkhorn iterations, Adam(1e-3, beta_1 = 0.5).
+the squared Euclidean cost, epsilon = 0.01, Adam(1e-3, beta_1 = 0.5) with a cosine decay.
 The modes are 1.08 apart and 0.014 wide: epsilon sets the scale, sqrt(epsilon), below which the
 loss no longer pulls samples together. At epsilon = 0.05 (scale 0.22) the samples find every mode
 but stay spread around it (8 to 13 % within 3 std of a mode after 1,500 steps); at 0.01 (scale 0.1)
-a third of them are (measured with 128-wide networks, seed 0).
+a third of them are (128-wide networks, seed 0, constant rate). A cosine decay of the learning rate
+to 0 settles them: 77 % within 3 std, every mode covered, after 2,000 steps of
+``benchmarks/toy_table.py``. 50 Sinkhorn iterations (the same coverage as 100, at half the cost).
 """
 
 from vegan_tf.config import adam, base_config
@@ -21,10 +23,11 @@ def get_config():
     c.model.hidden = (256, 256, 256)
     c.model.epsilon = 0.01
     c.model.p = 2
-    c.model.num_iters = 100
+    c.model.num_iters = 50
     c.model.debiased = True
     c.model.objective = "dual"
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
+    c.schedule.name = "cosine"
     c.train.num_steps = 3000
     c.train.steps_per_epoch = 500
     c.train.eval_samples = 2000

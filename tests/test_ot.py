@@ -110,6 +110,20 @@ def test_gradients_finite(p):
     assert np.abs(tape.gradient(divergence, x).numpy()).max() > 1e-3
 
 
+@pytest.mark.parametrize("m", [9, 7])  # equal sizes: one batched loop; unequal: three loops
+def test_dual_gradient_is_the_envelope_gradient_of_the_converged_loop(m):
+    """The loss's gradient (plan held fixed) equals autodiff through a converged Sinkhorn loop."""
+    rng = np.random.default_rng(8)
+    x = tf.Variable(rng.normal(size=(9, 2)))
+    y = tf.constant(rng.normal(size=(m, 2)) + 0.3)
+    with tf.GradientTape(persistent=True) as tape:
+        loss = vot.sinkhorn_loss(x, y, 0.5, num_iters=20_000, tol=1e-13)
+        unrolled = sum(w * vot.sinkhorn(vot.pairwise_cost(u, v), 0.5, num_iters=20_000, tol=1e-13).dual
+                       for w, (u, v) in zip((1.0, -0.5, -0.5), ((x, y), (x, x), (y, y))))
+    assert float(loss) == pytest.approx(float(unrolled), rel=1e-10)
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), tape.gradient(unrolled, x).numpy(), atol=1e-7)
+
+
 @pytest.mark.parametrize("objective", ["dual", "cost"])
 def test_sinkhorn_divergence_zero_and_positive(objective):
     rng = np.random.default_rng(4)

@@ -18,7 +18,8 @@ class SinkhornGenerator(GenerativeModel):
     entropic regularisation and minibatches as in Genevay, Peyré & Cuturi, "Learning
     Generative Models with Sinkhorn Divergences" (AISTATS 2018, Algorithm 1): each step
     draws z_1..z_n ~ P_Z and a data batch x_1..x_n, runs L Sinkhorn iterations on the
-    cost matrix C_ij = c(G(z_i), x_j) and differentiates the loss through them.
+    cost matrix C_ij = c(G(z_i), x_j) and differentiates the loss through them
+    (Algorithm 1 unrolls the iterations in autodiff; see the first reading below).
     The loss is ``vegan_tf.ot.sinkhorn_loss``: by default the debiased Sinkhorn divergence
 
         S_ε(G(z), x) = OT_ε(G(z), x) − ½ OT_ε(G(z), G(z)) − ½ OT_ε(x, x),
@@ -30,6 +31,11 @@ class SinkhornGenerator(GenerativeModel):
 
     Readings:
 
+    * Gradients: with the default ``objective="dual"`` the iterations are not unrolled;
+      the gradient is the envelope theorem's, the plan held fixed (Feydy et al. 2019),
+      which is what the unrolled gradient converges to and costs one forward loop
+      (the three problems of the divergence run as one batch). ``objective="cost"``
+      unrolls them, as Genevay et al.'s Algorithm 1.
     * The ground cost is fixed: ‖x − y‖^p on flattened data (``p=2``: squared
       Euclidean, ``p=1``: Euclidean). Genevay et al. also learn a feature map for the
       cost adversarially on images; that min-max part is left out.
@@ -43,7 +49,7 @@ class SinkhornGenerator(GenerativeModel):
       decoder: the generator, a ``vegan_tf.networks.Decoder``.
       epsilon: the entropic regularisation ε.
       p: the exponent of the ground cost, 2 or 1.
-      num_iters: Sinkhorn iterations L (autodiff unrolls them all).
+      num_iters: Sinkhorn iterations L.
       debiased: subtract the two self-transport terms (a Sinkhorn divergence).
       objective: ``"dual"`` (regularised OT_ε) or ``"cost"`` (<P_ε, C>).
       prior_scale, seed: see ``GenerativeModel``.

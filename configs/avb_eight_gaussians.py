@@ -1,0 +1,30 @@
+"""AVB on the eight-Gaussians ring (2-D).
+
+MLP networks (three ReLU layers of 256; T(x, z) the same on x joined with z), d_z = 2, batch 256,
+implicit encoder with 2 noise inputs, Gaussian likelihood with fixed sigma = 0.1 as
+``vae_eight_gaussians`` (the ring's coordinates are not grey levels), no adaptive contrast,
+Adam(1e-3, beta_1 = 0.5) for both players.
+"""
+
+from vegan_tf.config import adam, base_config
+
+
+def get_config():
+    c = base_config()
+    c.data.name = "eight_gaussians"
+    c.data.batch_size = 256
+    c.model.name = "avb"
+    c.model.latent_dim = 2
+    c.model.arch = "mlp"
+    c.model.hidden = (256, 256, 256)
+    c.model.critic_hidden = (256, 256, 256)
+    c.model.encoder_kind = "implicit"
+    c.model.noise_dim = 2
+    c.model.likelihood = "gaussian"
+    c.model.decoder_scale = 0.1
+    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
+    c.optimizers.adversary_optimizer = adam(1e-3, beta_1=0.5)
+    c.train.num_steps = 3000
+    c.train.steps_per_epoch = 500
+    c.train.eval_samples = 2000
+    return c
