@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 from vegan_tf import export, models
-from zoo import assert_weights_close, digits_batches, optimizer_state, tiny_model
+from conftest import REPO
+from zoo import assert_weights_close, digits_batches, load_config, optimizer_state, tiny_model
 
 NAMES = sorted(models.MODELS)
 
@@ -110,3 +111,19 @@ def test_two_replicas_take_the_single_device_step(name, two_replicas):
     mirrored.fit(batch, epochs=1, verbose=0)
     assert int(mirrored.step.numpy()) == 1
     assert_weights_close(mirrored, single, rtol=1e-4, atol=1e-5)
+
+
+SHIPPED_CONFIGS = sorted(p.name for p in (REPO / "configs").glob("*.py"))
+DATA_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "celeb_a": (64, 64, 3)}  # else 2-D points
+
+
+@pytest.mark.parametrize("filename", SHIPPED_CONFIGS)
+def test_every_shipped_config_builds_its_model(filename):
+    """Every key of every config file is accepted by its model (networks narrowed to build fast)."""
+    config = load_config(REPO / "configs" / filename)
+    assert filename.startswith(config.model.name), f"{filename} builds {config.model.name}"
+    for key in ("hidden", "critic_hidden", "transport_hidden", "filters", "decoder_filters", "critic_filters"):
+        if key in config.model:
+            config.model[key] = tuple(4 for _ in config.model[key])
+    model = models.build(config.model, DATA_SHAPES.get(config.data.name, (2,)))
+    assert model.sample(2, seed=0).shape[0] == 2
