@@ -179,6 +179,8 @@ def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None):
     log_b = _log_weights(b, cost, axis=-1)  # [..., m]
 
     f, g = _sinkhorn_loop(cost, log_a, log_b, eps, int(num_iters), None if tol is None else float(tol))
+    f.set_shape(log_a.shape)  # a retraced loop (reduce_retracing) returns relaxed shapes
+    g.set_shape(log_b.shape)
     plan = tf.exp(log_a[..., :, None] + log_b[..., None, :] + (f[..., :, None] + g[..., None, :] - cost) / eps)
     transport_cost = tf.reduce_sum(plan * cost, axis=[-2, -1])
     dual = tf.reduce_sum(tf.exp(log_a) * f, axis=-1) + tf.reduce_sum(tf.exp(log_b) * g, axis=-1)
