@@ -124,6 +124,20 @@ def test_dual_gradient_is_the_envelope_gradient_of_the_converged_loop(m):
     np.testing.assert_allclose(tape.gradient(loss, x).numpy(), tape.gradient(unrolled, x).numpy(), atol=1e-7)
 
 
+def test_shapes_stay_static_after_the_loop_is_retraced():
+    """The loop is a tf.function with reduce_retracing: after calls at several sizes its traced
+    outputs have relaxed shapes; the results must still have their static shapes in a graph."""
+    rng = np.random.default_rng(9)
+    for n in (5, 6, 7):
+        vot.sinkhorn_loss(rng.normal(size=(n, 2)), rng.normal(size=(n, 2)), 0.1, num_iters=3)
+    spec = tf.TensorSpec((8, 2), tf.float64)
+    loss = tf.function(lambda x, y: vot.sinkhorn_loss(x, y, 0.1, num_iters=3)).get_concrete_function(spec, spec)
+    assert loss.structured_outputs.shape == ()
+    result = tf.function(lambda c: vot.sinkhorn(c, 0.1, num_iters=3)).get_concrete_function(
+        tf.TensorSpec((3, 8, 6), tf.float64)).structured_outputs
+    assert result.f.shape == (3, 8) and result.g.shape == (3, 6) and result.dual.shape == (3,)
+
+
 @pytest.mark.parametrize("objective", ["dual", "cost"])
 def test_sinkhorn_divergence_zero_and_positive(objective):
     rng = np.random.default_rng(4)
