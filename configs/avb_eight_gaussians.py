@@ -6,17 +6,12 @@ implicit encoder with 2 noise inputs, Gaussian likelihood with fixed sigma = 0.1
 Adam(1e-3, beta_1 = 0.5) for both players.
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "avb"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.critic_hidden = (256, 256, 256)
     c.model.encoder_kind = "implicit"
     c.model.noise_dim = 2
@@ -24,7 +19,4 @@ def get_config():
     c.model.decoder_scale = 0.1
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.optimizers.adversary_optimizer = adam(1e-3, beta_1=0.5)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c

@@ -7,17 +7,12 @@ players with a cosine decay to 0: the map's precision is what puts samples insid
 balls (high-quality share 0.29 against 0.19 at a constant rate, 2,000 steps).
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "lsot"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.transport_hidden = (256, 256, 256)
     c.model.cost = "l2sq"
     c.model.cost_scale = 1.0
@@ -25,7 +20,4 @@ def get_config():
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
     c.schedule.name = "cosine"
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c

@@ -10,17 +10,12 @@ to 0 settles them: 77 % within 3 std, every mode covered, after 2,000 steps of
 ``benchmarks/toy_table.py``. 50 Sinkhorn iterations (the same coverage as 100, at half the cost).
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "sinkhorn"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.epsilon = 0.01
     c.model.p = 2
     c.model.num_iters = 50
@@ -28,7 +23,4 @@ def get_config():
     c.model.objective = "dual"
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.schedule.name = "cosine"
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c

@@ -6,23 +6,15 @@ the ring's coordinates are in [-1.5, 1.5]). sigma sets the weight of the reconst
 the KL, 1 / (2 sigma^2) = 50: the modes are 0.014 wide and 1.08 apart. beta = 1, Adam(1e-3).
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "vae"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.encoder_kind = "gaussian"
     c.model.likelihood = "gaussian"
     c.model.decoder_scale = 0.1
     c.model.beta = 1.0
     c.optimizers.optimizer = adam(1e-3)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c

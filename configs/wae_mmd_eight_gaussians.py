@@ -5,17 +5,12 @@ lambda = 10, the WAE code's multi-scale IMQ kernel, Adam(1e-3, beta_1 = 0.5), no
 pre-training (the codes start near the prior's scale already).
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "wae_mmd"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.cost = "l2sq"
     c.model.cost_scale = 1.0
     c.model.lam = 10.0
@@ -23,7 +18,4 @@ def get_config():
     c.model.mmd_estimator = "global"
     c.model.pretrain_encoder = False
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c

@@ -10,17 +10,12 @@ learning rate to 0 puts the samples inside the modes: 94 % within 3 std after 2,
 ``benchmarks/toy_table.py``, against 26 % at a constant rate.
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "eight_gaussians"
-    c.data.batch_size = 256
+    c = eight_gaussians_setting(base_config())
     c.model.name = "wgan_gp"
-    c.model.latent_dim = 2
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256, 256)
     c.model.critic_hidden = (256, 256, 256)
     c.model.penalty = "gp"
     c.model.lam = 0.1
@@ -29,7 +24,4 @@ def get_config():
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
     c.optimizers.critic_optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
     c.schedule.name = "cosine"
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 500
-    c.train.eval_samples = 2000
     return c
