@@ -28,7 +28,6 @@ the numbers compare the models at equal cost, not at convergence.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 
@@ -37,7 +36,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from vegan_tf import data, metrics, train  # noqa: E402
+from vegan_tf import config as config_lib, data, metrics, train  # noqa: E402
 
 #: The budget every model is trained at (dotted config keys).
 BUDGET = {"model.filters": (16, 32, 64), "model.decoder_filters": (64, 32, 16), "train.steps_per_epoch": 300,
@@ -53,10 +52,7 @@ EXTRA = {
 
 
 def mnist_config(model, data_name, steps):
-    spec = importlib.util.spec_from_file_location(model, os.path.join(ROOT, "configs", f"{model}_mnist.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = config_lib.from_file(os.path.join(ROOT, "configs", f"{model}_mnist.py"))
     for key, value in {**BUDGET, **EXTRA.get(model, {}), "train.num_steps": steps, "data.name": data_name}.items():
         *path, leaf = key.split(".")
         node = config

@@ -85,10 +85,9 @@ TF_EXPERIMENTS = {
 def load_config(case):
     """The config of ``case``: the config file with the case's overrides (imports vegan_tf)."""
     path, overrides, _ = CASES[case]
-    spec = importlib.util.spec_from_file_location("bench_config", os.path.join(ROOT, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    from vegan_tf import config as config_lib
+
+    config = config_lib.from_file(os.path.join(ROOT, path))
     for key, value in overrides.items():
         config.model[key] = value
     config.model.pretrain_encoder = False  # not part of a training step

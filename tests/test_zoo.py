@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vegan_tf import export, models
+from vegan_tf import config as config_lib, export, models
 from conftest import REPO
-from zoo import assert_weights_close, digits_batches, load_config, optimizer_state, tiny_model
+from zoo import assert_weights_close, digits_batches, optimizer_state, tiny_model
 
 NAMES = sorted(models.MODELS)
 
@@ -120,7 +120,7 @@ DATA_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "celeb_a": (64, 64, 3)
 @pytest.mark.parametrize("filename", SHIPPED_CONFIGS)
 def test_every_shipped_config_builds_its_model(filename):
     """Every key of every config file is accepted by its model (networks narrowed to build fast)."""
-    config = load_config(REPO / "configs" / filename)
+    config = config_lib.from_file(REPO / "configs" / filename)
     assert filename.startswith(config.model.name), f"{filename} builds {config.model.name}"
     for key in ("hidden", "critic_hidden", "transport_hidden", "filters", "decoder_filters", "critic_filters"):
         if key in config.model:

@@ -1,25 +1,16 @@
 """What the per-model tests share: every recipe's digits config, shrunk to test size."""
 
-import importlib.util
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from conftest import REPO
-from vegan_tf import data, models, train
-
-
-def load_config(path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+from vegan_tf import config as config_lib, data, models, train
 
 
 def tiny_config(name):
     """``configs/<name>_digits.py`` with small networks and batches."""
-    config = load_config(REPO / "configs" / f"{name}_digits.py")
+    config = config_lib.from_file(REPO / "configs" / f"{name}_digits.py")
     config.seed = 3
     config.data.batch_size = 16
     config.model.hidden = (32, 32)

@@ -85,6 +85,18 @@ def from_json(text: str) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(_tuples(json.loads(text)))
 
 
+def from_file(path) -> ml_collections.ConfigDict:
+    """``get_config()`` of a config file (a ``configs/*.py`` path), as ``--config=path`` loads it."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(path)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
 def wae_mnist_setting(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     """The WAE paper's MNIST data, networks and schedule (Tolstikhin et al. 2018, Sec. 4 and App. E).
 
