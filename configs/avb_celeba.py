@@ -10,15 +10,8 @@ from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 
 def get_config():
-    c = base_config()
-    wae_celeba_setting(c, prior_scale=1.0)
-    c.model.name = "avb"
-    c.model.critic_filters = (64, 128, 256, 512)
-    c.model.critic_hidden = (1024,)
-    c.model.encoder_kind = "implicit"
-    c.model.noise_dim = 16
-    c.model.likelihood = "gaussian"
-    c.model.decoder_scale = 0.1
-    c.optimizers.optimizer = adam(1e-4, beta_1=0.5)
-    c.optimizers.adversary_optimizer = adam(1e-4, beta_1=0.5)
+    c = wae_celeba_setting(base_config("avb"), prior_scale=1.0)
+    c.model.update(critic_filters=(64, 128, 256, 512), critic_hidden=(1024,), noise_dim=16, cost="gaussian",
+                   decoder_scale=0.1)
+    c.optimizers.update(optimizer=adam(1e-4, beta_1=0.5), adversary_optimizer=adam(1e-4, beta_1=0.5))
     return c

@@ -10,13 +10,7 @@ from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "avb"
-    c.model.critic_hidden = (256, 256, 256)
-    c.model.encoder_kind = "implicit"
-    c.model.noise_dim = 2
-    c.model.likelihood = "gaussian"
-    c.model.decoder_scale = 0.1
-    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.optimizers.adversary_optimizer = adam(1e-3, beta_1=0.5)
+    c = eight_gaussians_setting(base_config("avb"))
+    c.model.update(noise_dim=2, cost="gaussian", decoder_scale=0.1)
+    c.optimizers.update(optimizer=adam(1e-3, beta_1=0.5), adversary_optimizer=adam(1e-3, beta_1=0.5))
     return c

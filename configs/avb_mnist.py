@@ -12,15 +12,7 @@ from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 
 def get_config():
-    c = base_config()
-    wae_mnist_setting(c)
-    c.model.name = "avb"
-    c.model.critic_filters = (64, 128, 256)
-    c.model.critic_hidden = (1024,)
-    c.model.encoder_kind = "implicit"
-    c.model.noise_dim = 8
-    c.model.likelihood = "bernoulli"
-    c.model.decoder_scale = 1.0
-    c.optimizers.optimizer = adam(1e-4, beta_1=0.5)
-    c.optimizers.adversary_optimizer = adam(1e-4, beta_1=0.5)
+    c = wae_mnist_setting(base_config("avb"))
+    c.model.update(critic_filters=(64, 128, 256), critic_hidden=(1024,))
+    c.optimizers.update(optimizer=adam(1e-4, beta_1=0.5), adversary_optimizer=adam(1e-4, beta_1=0.5))
     return c

@@ -11,13 +11,7 @@ from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "lsot"
-    c.model.transport_hidden = (256, 256, 256)
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.transport_fit = "median"
-    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
+    c = eight_gaussians_setting(base_config("lsot"))
+    c.optimizers.update(optimizer=adam(1e-3, beta_1=0.5), transport_optimizer=adam(1e-3, beta_1=0.5))
     c.schedule.name = "cosine"
     return c

@@ -11,23 +11,10 @@ from vegan_tf.config import adam, base_config
 
 
 def get_config():
-    c = base_config()
+    c = base_config("lsot")
     c.data.name = "mnist"
-    c.data.batch_size = 100
-    c.model.name = "lsot"
-    c.model.latent_dim = 8
-    c.model.arch = "conv"
-    c.model.filters = (64, 128, 256)
-    c.model.decoder_filters = (256, 128, 64)
-    c.model.final_stride = 1
-    c.model.kernel_size = 4
-    c.model.batch_norm = True
-    c.model.transport_hidden = (512, 512, 512)
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.transport_fit = "median"
-    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
-    c.train.num_steps = 20000
-    c.train.steps_per_epoch = 500
+    c.model.update(arch="conv", filters=(64, 128, 256), decoder_filters=(256, 128, 64), batch_norm=True,
+                   transport_hidden=(512, 512, 512))
+    c.optimizers.update(optimizer=adam(1e-3, beta_1=0.5), transport_optimizer=adam(1e-3, beta_1=0.5))
+    c.train.num_steps, c.train.steps_per_epoch = 20000, 500
     return c

@@ -14,13 +14,8 @@ from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "sinkhorn"
-    c.model.epsilon = 0.01
-    c.model.p = 2
-    c.model.num_iters = 50
-    c.model.debiased = True
-    c.model.objective = "dual"
+    c = eight_gaussians_setting(base_config("sinkhorn"))
+    c.model.update(epsilon=0.01, num_iters=50)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.schedule.name = "cosine"
     return c

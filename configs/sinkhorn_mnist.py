@@ -12,22 +12,9 @@ from vegan_tf.config import adam, base_config
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "mnist"
-    c.data.batch_size = 200
-    c.model.name = "sinkhorn"
-    c.model.latent_dim = 32
-    c.model.arch = "conv"
-    c.model.decoder_filters = (256, 128, 64)
-    c.model.final_stride = 1
-    c.model.kernel_size = 4
-    c.model.batch_norm = True
-    c.model.epsilon = 5.0
-    c.model.p = 2
-    c.model.num_iters = 100
-    c.model.debiased = True
-    c.model.objective = "dual"
+    c = base_config("sinkhorn")
+    c.data.name, c.data.batch_size = "mnist", 200
+    c.model.update(latent_dim=32, arch="conv", decoder_filters=(256, 128, 64), batch_norm=True, epsilon=5.0)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.train.num_steps = 10000
-    c.train.steps_per_epoch = 500
+    c.train.num_steps, c.train.steps_per_epoch = 10000, 500
     return c

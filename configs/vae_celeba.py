@@ -11,12 +11,7 @@ from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 
 def get_config():
-    c = base_config()
-    wae_celeba_setting(c, prior_scale=1.0)
-    c.model.name = "vae"
-    c.model.encoder_kind = "gaussian"
-    c.model.likelihood = "gaussian"
-    c.model.decoder_scale = 0.1
-    c.model.beta = 1.0
+    c = wae_celeba_setting(base_config("vae"), prior_scale=1.0)
+    c.model.update(cost="gaussian", decoder_scale=0.1)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

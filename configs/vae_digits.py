@@ -4,22 +4,9 @@ Kingma & Welling (2014): Gaussian encoder, Bernoulli decoder (Appendix C.1), ana
 reparameterised sample per example, Adam. d_z = 8 and beta = 1.
 """
 
-from vegan_tf.config import adam, base_config
+from vegan_tf.config import base_config
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "digits"
-    c.data.batch_size = 100
-    c.model.name = "vae"
-    c.model.latent_dim = 8
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256)
-    c.model.encoder_kind = "gaussian"
-    c.model.likelihood = "bernoulli"
-    c.model.decoder_scale = 1.0
-    c.model.beta = 1.0
-    c.optimizers.optimizer = adam(1e-3)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 150
+    c = base_config("vae")  # the defaults are the paper's: Gaussian encoder, Bernoulli decoder, beta = 1
     return c

@@ -6,15 +6,10 @@ the ring's coordinates are in [-1.5, 1.5]). sigma sets the weight of the reconst
 the KL, 1 / (2 sigma^2) = 50: the modes are 0.014 wide and 1.08 apart. beta = 1, Adam(1e-3).
 """
 
-from vegan_tf.config import adam, base_config, eight_gaussians_setting
+from vegan_tf.config import base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "vae"
-    c.model.encoder_kind = "gaussian"
-    c.model.likelihood = "gaussian"
-    c.model.decoder_scale = 0.1
-    c.model.beta = 1.0
-    c.optimizers.optimizer = adam(1e-3)
+    c = eight_gaussians_setting(base_config("vae"))
+    c.model.update(cost="gaussian", decoder_scale=0.1)
     return c

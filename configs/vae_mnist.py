@@ -11,12 +11,6 @@ from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 
 def get_config():
-    c = base_config()
-    wae_mnist_setting(c)
-    c.model.name = "vae"
-    c.model.encoder_kind = "gaussian"
-    c.model.likelihood = "bernoulli"
-    c.model.decoder_scale = 1.0
-    c.model.beta = 1.0
+    c = wae_mnist_setting(base_config("vae"))
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

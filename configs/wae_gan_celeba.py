@@ -11,16 +11,7 @@ from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 
 def get_config():
-    c = base_config()
-    wae_celeba_setting(c)
-    c.model.name = "wae_gan"
-    c.model.critic_hidden = (1024, 1024, 1024, 1024)
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.lam = 10.0
-    c.model.prior_trick = True
-    c.model.pretrain_encoder = True
-    c.model.pretrain_steps = 200
-    c.optimizers.optimizer = adam(1e-4, beta_1=0.5)
-    c.optimizers.adversary_optimizer = adam(5e-5, beta_1=0.5)
+    c = wae_celeba_setting(base_config("wae_gan"))
+    c.model.update(critic_hidden=(1024, 1024, 1024, 1024), lam=10.0, prior_trick=True, pretrain_encoder=True)
+    c.optimizers.update(optimizer=adam(1e-4, beta_1=0.5), adversary_optimizer=adam(5e-5, beta_1=0.5))
     return c

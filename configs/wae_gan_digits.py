@@ -10,22 +10,7 @@ from vegan_tf.config import adam, base_config
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "digits"
-    c.data.batch_size = 100
-    c.model.name = "wae_gan"
-    c.model.latent_dim = 8
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256)
-    c.model.critic_hidden = (256, 256, 256)
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.lam = 1.0
-    c.model.prior_trick = False
-    c.model.pretrain_encoder = True
-    c.model.pretrain_steps = 200
-    c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
-    c.optimizers.adversary_optimizer = adam(5e-4, beta_1=0.5)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 150
+    c = base_config("wae_gan")
+    c.model.update(critic_hidden=(256, 256, 256), pretrain_encoder=True)
+    c.optimizers.update(optimizer=adam(1e-3, beta_1=0.5), adversary_optimizer=adam(5e-4, beta_1=0.5))
     return c

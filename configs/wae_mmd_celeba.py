@@ -10,15 +10,7 @@ from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 
 def get_config():
-    c = base_config()
-    wae_celeba_setting(c)
-    c.model.name = "wae_mmd"
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.lam = 100.0
-    c.model.kernel = "imq"
-    c.model.mmd_estimator = "global"
-    c.model.pretrain_encoder = True
-    c.model.pretrain_steps = 200
+    c = wae_celeba_setting(base_config("wae_mmd"))
+    c.model.update(lam=100.0, pretrain_encoder=True)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

@@ -9,13 +9,6 @@ from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "wae_mmd"
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.lam = 10.0
-    c.model.kernel = "imq"
-    c.model.mmd_estimator = "global"
-    c.model.pretrain_encoder = False
+    c = eight_gaussians_setting(base_config("wae_mmd"))
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

@@ -11,15 +11,7 @@ from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 
 def get_config():
-    c = base_config()
-    wae_mnist_setting(c)
-    c.model.name = "wae_mmd"
-    c.model.cost = "l2sq"
-    c.model.cost_scale = 1.0
-    c.model.lam = 10.0
-    c.model.kernel = "imq"
-    c.model.mmd_estimator = "global"
+    c = wae_mnist_setting(base_config("wae_mmd"))
     c.model.pretrain_encoder = True
-    c.model.pretrain_steps = 200
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

@@ -9,20 +9,8 @@ from vegan_tf.config import adam, base_config
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "digits"
+    c = base_config("wgan_gp")  # Algorithm 1's lambda, n_critic are the defaults
     c.data.batch_size = 64
-    c.model.name = "wgan_gp"
-    c.model.latent_dim = 8
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256)
-    c.model.critic_hidden = (256, 256)
-    c.model.penalty = "gp"
-    c.model.lam = 10.0
-    c.model.n_critic = 5
-    c.model.critic_batches = "same"
-    c.optimizers.optimizer = adam(1e-4, beta_1=0.0, beta_2=0.9)
-    c.optimizers.critic_optimizer = adam(1e-4, beta_1=0.0, beta_2=0.9)
-    c.train.num_steps = 3000
-    c.train.steps_per_epoch = 150
+    c.optimizers.update(optimizer=adam(1e-4, beta_1=0.0, beta_2=0.9),
+                        critic_optimizer=adam(1e-4, beta_1=0.0, beta_2=0.9))
     return c

@@ -14,14 +14,9 @@ from vegan_tf.config import adam, base_config, eight_gaussians_setting
 
 
 def get_config():
-    c = eight_gaussians_setting(base_config())
-    c.model.name = "wgan_gp"
-    c.model.critic_hidden = (256, 256, 256)
-    c.model.penalty = "gp"
+    c = eight_gaussians_setting(base_config("wgan_gp"))
     c.model.lam = 0.1
-    c.model.n_critic = 5
-    c.model.critic_batches = "same"
-    c.optimizers.optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
-    c.optimizers.critic_optimizer = adam(1e-3, beta_1=0.5, beta_2=0.9)
+    c.optimizers.update(optimizer=adam(1e-3, beta_1=0.5, beta_2=0.9),
+                        critic_optimizer=adam(1e-3, beta_1=0.5, beta_2=0.9))
     c.schedule.name = "cosine"
     return c

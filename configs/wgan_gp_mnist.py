@@ -13,25 +13,11 @@ from vegan_tf.config import adam, base_config
 
 
 def get_config():
-    c = base_config()
-    c.data.name = "mnist"
-    c.data.batch_size = 50
-    c.model.name = "wgan_gp"
-    c.model.latent_dim = 128
-    c.model.arch = "conv"
-    c.model.decoder_filters = (256, 128, 64)
-    c.model.final_stride = 1
-    c.model.critic_filters = (64, 128, 256)
-    c.model.hidden = (512, 512, 512)          # the MLP widths when run with --config.model.arch=mlp
-    c.model.critic_hidden = (512, 512, 512)
-    c.model.kernel_size = 4
-    c.model.batch_norm = False
-    c.model.penalty = "gp"
-    c.model.lam = 10.0
-    c.model.n_critic = 5
-    c.model.critic_batches = "same"
-    c.optimizers.optimizer = adam(1e-4, beta_1=0.0, beta_2=0.9)
-    c.optimizers.critic_optimizer = adam(1e-4, beta_1=0.0, beta_2=0.9)
-    c.train.num_steps = 20000
-    c.train.steps_per_epoch = 500
+    c = base_config("wgan_gp")
+    c.data.name, c.data.batch_size = "mnist", 50
+    c.model.update(latent_dim=128, arch="conv", decoder_filters=(256, 128, 64), critic_filters=(64, 128, 256),
+                   hidden=(512, 512, 512))  # hidden: the MLP widths when run with --config.model.arch=mlp
+    c.optimizers.update(optimizer=adam(1e-4, beta_1=0.0, beta_2=0.9),
+                        critic_optimizer=adam(1e-4, beta_1=0.0, beta_2=0.9))
+    c.train.num_steps, c.train.steps_per_epoch = 20000, 500
     return c

@@ -18,10 +18,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 @pytest.fixture
 def two_replicas():
-    """The process's MirroredStrategy over the two logical CPUs (one per process, see train.mirrored_strategy)."""
-    from vegan_tf import train
+    """The process's MirroredStrategy over the two logical CPUs (one per process, see distribute.mirrored_strategy)."""
+    from vegan_tf import distribute
 
-    strategy = train.mirrored_strategy()
+    strategy = distribute.mirrored_strategy()
     assert strategy.num_replicas_in_sync == 2
     return strategy
 

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from vegan_tf import divergences, models, networks
-from vegan_tf.models.base import ENCODER_SALT, PRIOR_SALT
+from vegan_tf.models.base import ENCODER_SALT, PRIOR_SALT, Batch, Update
 
 SHAPE, D_Z, N = (3, 3, 1), 2, 5
 
@@ -92,8 +92,8 @@ def test_wae_gan_terms_match_numpy(prior_trick):
     reconstruction = np.mean(np.sum((flat(x) - flat(x_hat)) ** 2, axis=1))
     penalty = np.mean(softplus(-logit(z)))
     adversary = np.mean(softplus(-logit(pz))) + np.mean(softplus(logit(z)))
-    loss, logs = model.loss_terms(x, training=True)
-    d_loss, d_logs = model.adversary_terms(x, training=True)
+    loss, logs = model.loss_terms(Batch(x))
+    d_loss, d_logs = model.adversary_terms(Batch(x))
     assert float(logs["reconstruction"]) == pytest.approx(reconstruction, rel=1e-5)
     assert float(logs["penalty"]) == pytest.approx(penalty, rel=1e-5)
     assert float(loss) == pytest.approx(reconstruction + 3.0 * penalty, rel=1e-5)
@@ -106,7 +106,7 @@ def test_wae_gan_players_update_their_own_networks():
     x = batch()
     disc = [w.numpy() for w in model.discriminator.weights]
     autoencoder = [w.numpy() for w in model.encoder.weights + model.decoder.weights]
-    model.minimize("adversary_optimizer", lambda: model.adversary_terms(x, training=True))
+    model.apply_update(Update("adversary_optimizer", "adversary_terms"), Batch(x))
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(autoencoder, model.encoder.weights + model.decoder.weights))
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(disc, model.discriminator.weights))
 
@@ -140,17 +140,17 @@ def test_aae_objective_is_the_pot_gan_objective(sigma):
     pot = models.WAEGAN(dec, enc, disc, cost="l2sq", lam=lam_pot, seed=1)  # the same networks and weights
     x = batch()
     # Encoder + decoder: phase 1 (reconstruction) + phase 2b (generator) = the POT objective.
-    aae_value, aae_grads = gradients(aae, "optimizer", lambda: aae.reconstruction_terms(x),
-                                     lambda: aae.generator_terms(x))
-    pot_value, pot_grads = gradients(pot, "optimizer", lambda: pot.loss_terms(x, training=True))
+    aae_value, aae_grads = gradients(aae, "optimizer", lambda: aae.reconstruction_terms(Batch(x)),
+                                     lambda: aae.generator_terms(Batch(x)))
+    pot_value, pot_grads = gradients(pot, "optimizer", lambda: pot.loss_terms(Batch(x)))
     assert scale * (aae_value - constant) == pytest.approx(pot_value, rel=1e-5)
     for a, p in zip(aae_grads, pot_grads):
         np.testing.assert_allclose(scale * a.numpy(), p.numpy(), rtol=1e-4, atol=1e-6)
     # The generator phase moves only the encoder, with the gradient of the penalty alone.
     assert [id(v) for v in aae.player_variables("generator_optimizer")] == [id(v) for v in enc.trainable_variables]
     # Discriminator: the same problem (WAE-GAN weights it by λ', which leaves the optimum in place).
-    aae_d, aae_d_grads = gradients(aae, "adversary_optimizer", lambda: aae.adversary_terms(x, training=True))
-    pot_d, pot_d_grads = gradients(pot, "adversary_optimizer", lambda: pot.adversary_terms(x, training=True))
+    aae_d, aae_d_grads = gradients(aae, "adversary_optimizer", lambda: aae.adversary_terms(Batch(x)))
+    pot_d, pot_d_grads = gradients(pot, "adversary_optimizer", lambda: pot.adversary_terms(Batch(x)))
     assert lam_pot * aae_d == pytest.approx(pot_d, rel=1e-6)
     for a, p in zip(aae_d_grads, pot_d_grads):
         np.testing.assert_allclose(lam_pot * a.numpy(), p.numpy(), rtol=1e-5, atol=1e-7)
@@ -171,7 +171,7 @@ def test_aae_step_runs_three_phases():
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 def test_vae_elbo_and_kl_match_numpy(likelihood):
     dec, enc = nets("gaussian")
-    model = models.VAE(dec, enc, likelihood=likelihood, decoder_scale=0.3, beta=2.5, prior_scale=1.5, seed=1)
+    model = models.VAE(dec, enc, cost=likelihood, decoder_scale=0.3, lam=2.5, prior_scale=1.5, seed=1)
     x = batch()
     mean, log_var = (t.numpy() for t in enc(x))
     eps = model.local_normal(N, D_Z, ENCODER_SALT).numpy()
@@ -185,7 +185,7 @@ def test_vae_elbo_and_kl_match_numpy(likelihood):
         log_px = np.sum(-0.5 * ((xs - sigmoid(logits)) / 0.3) ** 2 - np.log(0.3 * np.sqrt(2 * np.pi)), axis=1)
     var, var_p = np.exp(log_var), 1.5**2
     kl = 0.5 * np.sum(var / var_p + mean**2 / var_p - 1.0 - log_var + np.log(var_p), axis=1)
-    loss, logs = model.loss_terms(x, training=True)
+    loss, logs = model.loss_terms(Batch(x))
     assert float(logs["reconstruction"]) == pytest.approx(-np.mean(log_px), rel=1e-5)
     assert float(logs["kl"]) == pytest.approx(np.mean(kl), rel=1e-5)
     assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - kl), rel=1e-5)
@@ -195,7 +195,7 @@ def test_vae_elbo_and_kl_match_numpy(likelihood):
 
 def test_vae_needs_a_gaussian_encoder():
     dec, enc = nets("deterministic")
-    with pytest.raises(ValueError, match="Gaussian encoder"):
+    with pytest.raises(ValueError, match="needs an encoder of kind gaussian"):
         models.VAE(dec, enc)
 
 
@@ -228,16 +228,16 @@ def test_avb_adversary_and_elbo_match_numpy():
     noise = model.local_normal(N, 3, ENCODER_SALT)
     z = model.encoder(x, noise=noise)[0]
     pz = model.local_normal(N, D_Z, PRIOR_SALT)
-    t_q = model.adversary(x, extra=z).numpy().astype(np.float64)
-    t_p = model.adversary(x, extra=pz).numpy().astype(np.float64)
+    t_q = model.discriminator(x, extra=z).numpy().astype(np.float64)
+    t_p = model.discriminator(x, extra=pz).numpy().astype(np.float64)
     adversary = -(np.mean(np.log(sigmoid(t_q))) + np.mean(np.log(1 - sigmoid(t_p))))
-    _, d_logs = model.adversary_terms(x, z, training=True)
+    _, d_logs = model.adversary_terms(Batch(x, shared={"codes": z}))
     assert float(d_logs["adversary"]) == pytest.approx(adversary, rel=1e-5)
 
     p = sigmoid(flat(model.decoder(z)).astype(np.float64))
     xs = flat(x)
     log_px = np.sum(xs * np.log(p) + (1 - xs) * np.log(1 - p), axis=1)
-    loss, logs = model.loss_terms(x, training=True)
+    loss, logs = model.loss_terms(Batch(x))
     assert float(logs["kl"]) == pytest.approx(np.mean(t_q), rel=1e-5)
     assert float(loss) == pytest.approx(np.mean(t_q - log_px), rel=1e-5)
     assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - t_q), rel=1e-5)
@@ -248,12 +248,12 @@ def test_avb_takes_both_gradients_at_the_same_point():
     model = avb()
     model.compile(optimizer=keras.optimizers.SGD(0.5), adversary_optimizer=keras.optimizers.SGD(0.5))
     x = batch()
-    t_vars = model.adversary.trainable_variables
+    t_vars = model.discriminator.trainable_variables
     t_before = [w.numpy() for w in t_vars]
 
     def adversary_gradient(z):
         with tf.GradientTape() as tape:
-            loss = model.adversary_terms(x, z, training=True)[0]
+            loss = model.adversary_terms(Batch(x, shared={"codes": z}))[0]
         return tape.gradient(loss, t_vars)
 
     at_start = adversary_gradient(model.code(x, training=True))
@@ -269,5 +269,5 @@ def test_avb_takes_both_gradients_at_the_same_point():
 
 def test_avb_needs_an_implicit_encoder():
     dec, enc = nets("gaussian")
-    with pytest.raises(ValueError, match="implicit encoder"):
+    with pytest.raises(ValueError, match="needs an encoder of kind implicit"):
         models.AVB(dec, enc)

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from vegan_tf import data, divergences, models, networks
-from vegan_tf.models.base import PRIOR_SALT
+from vegan_tf.models.base import PRIOR_SALT, Batch, descend
 
 
 def _wgan(penalty="gp", data_shape=(2,), **kwargs):
@@ -79,7 +79,7 @@ def test_wgan_critic_loss_is_the_negative_estimate_plus_lambda_penalty():
     model = _wgan(lam=7.0)
     real = tf.constant(np.random.default_rng(2).normal(size=(8, 2)), tf.float32)
     fake = model.decode(model.prior_sample(8, seed=3))
-    loss, logs = model.critic_terms(real, fake, salt=101)
+    loss, logs = model.critic_loss(real, fake, salt=101)
     expected = -float(logs["wasserstein"]) + 7.0 * float(logs["gradient_penalty"])
     assert float(loss) == pytest.approx(expected, rel=1e-5)
     assert float(logs["wasserstein"]) == pytest.approx(
@@ -123,7 +123,7 @@ def test_sinkhorn_generator_loss_matches_pot(objective):
                                      epsilon=epsilon, num_iters=3000, objective=objective)
     model.build()
     x = tf.constant(np.random.default_rng(5).normal(size=(12, 3)), tf.float32)
-    loss, _ = model.loss_terms(x, training=False)
+    loss, _ = model.loss_terms(Batch(x, training=False))
     fake = model.decoder(model.global_normal(12, 2, PRIOR_SALT)).numpy().astype(np.float64)
 
     def reference(u, v):
@@ -154,7 +154,7 @@ def test_lsot_couples_the_prior_to_codes_by_the_known_optimal_matching(fit):
     """In one dimension the optimal matching for the quadratic cost is the monotone one (sorted order)."""
     model = _lsot(latent_dim=1, transport_fit=fit)
     codes = tf.constant(np.random.default_rng(6).normal(3.0, 2.0, size=(9, 1)), tf.float32)
-    loss = model.transport_terms(codes, training=False)
+    loss = model.transport_loss(codes, training=False)
     z = model.global_normal(9, 1, PRIOR_SALT).numpy()[:, 0]
     matched = np.empty(9)
     matched[np.argsort(z)] = np.sort(codes.numpy()[:, 0])
@@ -183,7 +183,8 @@ def test_lsot_learns_the_known_optimal_map_onto_four_clusters():
 
     @tf.function
     def step():
-        logs = model.minimize("transport_optimizer", lambda: (model.transport_terms(codes, True), {}))
+        logs = descend(model.transport_optimizer, model.player_variables("transport_optimizer"),
+                       lambda: (model.transport_loss(codes, True), {}))
         model.step.assign_add(1)  # fresh prior draws every step
         return logs
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import train
+from vegan_tf import train, workdir
 from zoo import tiny_config
 
 
@@ -22,8 +22,8 @@ def wae_config(num_steps=4, steps_per_epoch=2):
     return config
 
 
-def weights(workdir):
-    model, _ = train.restore_from_workdir(str(workdir))
+def weights(path):
+    model, _ = workdir.load(str(path))
     return model.get_weights(), int(model.step.numpy())
 
 

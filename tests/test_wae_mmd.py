@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from test_costs_divergences import numpy_mmd
 from vegan_tf import data, divergences, models, networks
-from vegan_tf.models.base import PRIOR_SALT, moment_matching_loss
+from vegan_tf.models.base import PRIOR_SALT, Batch, moment_matching_loss
 from zoo import digits_batches
 
 
@@ -22,7 +22,7 @@ def small_wae(**kwargs):
 def test_objective_matches_numpy_on_a_tiny_batch():
     model = small_wae(lam=3.0)
     x = data.load_array("digits", "train", limit=5)
-    loss, logs = model.loss_terms(tf.constant(x), training=False)
+    loss, logs = model.loss_terms(Batch(tf.constant(x), training=False))
     z = model.encode(x).numpy()
     x_hat = model.decode(z).numpy()
     reconstruction = np.mean(np.sum((x - x_hat).reshape(5, -1) ** 2, axis=1))
@@ -79,7 +79,7 @@ def test_bad_arguments_and_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="mmd_estimator"):
         small_wae(mmd_estimator="batch")
     with pytest.raises(ValueError, match="Unknown MMD kernel"):
-        small_wae(kernel="laplace").loss_terms(tf.zeros((2, 8, 8, 1)), training=False)
+        small_wae(kernel="laplace").loss_terms(Batch(tf.zeros((2, 8, 8, 1)), training=False))
     model = small_wae()
     with pytest.raises(ValueError, match=r"must have shape \[batch, 8, 8, 1\], got \[2, 28, 28, 1\]"):
         model.encode(np.zeros((2, 28, 28, 1), np.float32))

@@ -1,8 +1,10 @@
-"""One harness for every recipe in ``vegan_tf.models.MODELS``.
+"""One harness for every row of the zoo: each ``configs/<row>_digits.py`` (every model in
+``vegan_tf.models.MODELS`` and the POT rows composed by config, such as POT-Sinkhorn).
 
-Per model: config round trip, a few ``fit`` steps, ``.keras`` reload with every
-optimizer's state, SavedModel export and reload through its signatures, and a
-step on two replicas equal to the step on one device for the same global batch.
+Per row: config round trip, a few ``fit`` steps, each declared player update changing exactly
+that player's variables, ``.keras`` reload with every optimizer's state, SavedModel export and
+reload through its signatures, and a step on two replicas equal to the step on one device for
+the same global batch.
 """
 
 import keras
@@ -11,10 +13,16 @@ import pytest
 import tensorflow as tf
 
 from vegan_tf import config as config_lib, export, models
+from vegan_tf.models import Batch
 from conftest import REPO
 from zoo import assert_weights_close, digits_batches, optimizer_state, tiny_model
 
-NAMES = sorted(models.MODELS)
+NAMES = sorted(p.name[:-len("_digits.py")] for p in (REPO / "configs").glob("*_digits.py"))
+
+
+def test_every_model_has_a_row():
+    assert {config_lib.from_file(REPO / "configs" / f"{name}_digits.py").model.name for name in NAMES} == set(
+        models.MODELS)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -42,6 +50,24 @@ def test_fit_steps_update_weights_and_log_losses(name):
     assert any(changed)
     for player in model.players:  # every player's optimizer took a step
         assert int(model._player_optimizers[player].iterations.numpy()) >= 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_update_changes_exactly_its_players_variables(name):
+    """compare_gan's check that every variable belongs to a player, for the declared updates: an update
+    moves its player's variables and no other's. (Not necessarily all of them: LSOT's map T = ∇φ does
+    not depend on the biases of a ReLU φ except through its piecewise-constant activation pattern.)"""
+    model = tiny_model(name)
+    variables = {id(v): v for v in model.trainable_variables}
+    owned = {id(v) for player in model.players for v in model.player_variables(player)}
+    assert owned == set(variables), "every trainable variable belongs to some player"
+    x = next(iter(digits_batches()))
+    for update in model.updates:
+        mine = {id(v) for v in model.player_variables(update.player)}
+        before = {i: np.array(v) for i, v in variables.items()}
+        model.apply_update(update, Batch(x, shared=model.prepare(x, True)))
+        changed = {i for i, v in variables.items() if not np.array_equal(before[i], np.array(v))}
+        assert changed and changed <= mine, f"{update} changed {len(changed - mine)} variables of other players"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -123,7 +149,7 @@ def test_every_shipped_config_builds_its_model(filename):
     config = config_lib.from_file(REPO / "configs" / filename)
     assert filename.startswith(config.model.name), f"{filename} builds {config.model.name}"
     for key in ("hidden", "critic_hidden", "transport_hidden", "filters", "decoder_filters", "critic_filters"):
-        if key in config.model:
+        if config.model.get(key):  # derived widths (None) follow the narrowed ones
             config.model[key] = tuple(4 for _ in config.model[key])
     model = models.build(config.model, DATA_SHAPES.get(config.data.name, (2,)))
     assert model.sample(2, seed=0).shape[0] == 2

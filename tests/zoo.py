@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from conftest import REPO
-from vegan_tf import config as config_lib, data, models, train
+from vegan_tf import config as config_lib, data, models, workdir
 
 
 def tiny_config(name):
@@ -16,7 +16,7 @@ def tiny_config(name):
     config.model.hidden = (32, 32)
     for key in ("critic_hidden", "transport_hidden"):
         if key in config.model:
-            config.model[key] = (32,)
+            config.model[key] = (32,)  # one layer, also where the digits config derives them from ``hidden``
     config.train.num_steps = 4
     config.train.steps_per_epoch = 2
     config.train.verbose = 0
@@ -25,7 +25,7 @@ def tiny_config(name):
 
 
 def tiny_model(name, strategy=None):
-    return train.build_model(tiny_config(name), strategy)
+    return workdir.build_model(tiny_config(name), strategy)
 
 
 def digits_batches(batch_size=16, num_batches=4):

@@ -1,18 +1,25 @@
-"""The configuration schema shared by every ``configs/*.py`` file.
+"""The configuration schema every ``configs/*.py`` file starts from.
 
-A config file starts from ``base_config()``, names its model and dataset and
-adds the model's own keys under ``config.model``. The training binary locks the
-result, so a mistyped ``--config.x=y`` override is an error that suggests the
-key meant.
+A config file is the paper's deltas from the constructors' defaults:
+
+    def get_config():
+        c = base_config("wae_mmd")            # every key of WAE-MMD, with the constructors' defaults
+        c.data.name = "mnist"
+        c.model.lam = 10.0                    # what the paper sets
+        return c
+
+``base_config(model)`` holds every key the model takes (``vegan_tf.models.default_config``:
+network sizes, the constructor's arguments, for POT models every divergence's settings), one
+optimizer per player, the schedule and the training settings. The training binary locks the
+result, so a mistyped ``--config.x=y`` override is an error that suggests the key meant.
 
     config.seed                   int, seeds weights, data order and training noise
     config.data.name              a ``vegan_tf.data`` name ("digits", "mnist", "eight_gaussians", a .npz path)
     config.data.data_dir          TFDS data_dir ("" for the TFDS default)
     config.data.batch_size        global batch size (split over replicas)
     config.model.name             a key of ``vegan_tf.models.MODELS``
-    config.model.latent_dim       d_z
-    config.model.*                network sizes (``vegan_tf.models.NETWORK_KEYS``) and the model's own arguments
-    config.optimizers.<player>    learning_rate, beta_1, beta_2 of each player's Adam
+    config.model.*                network sizes and the model's own arguments (``models.default_config``)
+    config.optimizers.<player>    name (adam, rmsprop, sgd), learning_rate and that optimizer's arguments
     config.schedule               learning-rate schedule applied to every player
     config.train.*                steps, checkpoints, logging, strategy, export
 """
@@ -20,16 +27,30 @@ key meant.
 from __future__ import annotations
 
 import ml_collections
+from ml_collections import config_dict
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+from vegan_tf.distribute import STRATEGIES
+
 SCHEDULES = ("constant", "piecewise", "cosine")
+#: Types of the model keys whose default is "derived from another key" (``None``).
+_DERIVED_TYPES = {"output_activation": str, "transport_bias_stddev": float}
 
 
 def adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999):
-    return ml_collections.ConfigDict({"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2})
+    """An Adam optimizer's config (Keras' defaults)."""
+    return ml_collections.ConfigDict({"name": "adam", "learning_rate": learning_rate, "beta_1": beta_1,
+                                      "beta_2": beta_2})
 
 
-def base_config() -> ml_collections.ConfigDict:
+def rmsprop(learning_rate=1e-3):
+    """An RMSprop optimizer's config (WGAN with weight clipping: Arjovsky et al. 2017, Algorithm 1)."""
+    return ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": learning_rate})
+
+
+def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_collections.ConfigDict:
+    """Every key of a run of ``model`` with its default (``divergence`` picks a POT model's row)."""
+    from vegan_tf import models  # TensorFlow loads with the models; config files import this module first
+
     c = ml_collections.ConfigDict()
     c.seed = 0
 
@@ -38,16 +59,13 @@ def base_config() -> ml_collections.ConfigDict:
     c.data.data_dir = ""
     c.data.batch_size = 100
 
-    c.model = ml_collections.ConfigDict()
-    c.model.name = "wae_mmd"
-    c.model.latent_dim = 8
-    c.model.arch = "mlp"
-    c.model.hidden = (256, 256)
-    c.model.batch_norm = False
-    c.model.prior_scale = 1.0
+    defaults = models.default_config(model)
+    if divergence is not None:
+        defaults["divergence"] = divergence
+    c.model = ml_collections.ConfigDict(
+        {k: config_dict.placeholder(_DERIVED_TYPES.get(k, tuple)) if v is None else v for k, v in defaults.items()})
 
-    c.optimizers = ml_collections.ConfigDict()
-    c.optimizers.optimizer = adam()
+    c.optimizers = ml_collections.ConfigDict({player: adam() for player in models.player_names(defaults)})
 
     c.schedule = ml_collections.ConfigDict()
     c.schedule.name = "constant"           # constant | piecewise | cosine
@@ -56,8 +74,8 @@ def base_config() -> ml_collections.ConfigDict:
     c.schedule.warmup_steps = 0
 
     c.train = ml_collections.ConfigDict()
-    c.train.num_steps = 1500
-    c.train.steps_per_epoch = 100           # a checkpoint, TensorBoard scalars and a progress line per "epoch"
+    c.train.num_steps = 3000
+    c.train.steps_per_epoch = 150           # a checkpoint, TensorBoard scalars and a progress line per "epoch"
     c.train.sample_every_epochs = 5         # image grid to TensorBoard
     c.train.keep_checkpoints = 3
     c.train.strategy = "default"            # default | mirrored | multi_worker | tpu

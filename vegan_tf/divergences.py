@@ -1,37 +1,39 @@
-"""Latent divergences D(Q_Z, P_Z) of penalized optimal transport.
+"""Latent divergences D(Q_Z, P_Z) of penalized optimal transport, and the adversaries' losses.
 
-POT (Bousquet et al. 2017, eq. 4; Tolstikhin et al. 2018, eq. 4) penalises the
-distance between the aggregate posterior Q_Z and the prior P_Z. This module holds
-the divergences and the loss terms of the adversaries that estimate them:
+POT (Bousquet et al. 2017, eq. 4; Tolstikhin et al. 2018, eq. 4) penalises the distance
+between the aggregate posterior Q_Z and the prior P_Z:
 
-* the maximum mean discrepancy with an RBF or inverse multiquadratics kernel,
-  estimated by the unbiased U-statistic (Gretton et al. 2012, Lemma 6), as in
-  Algorithm 2 of the WAE paper;
-* the per-sample Gaussian KL of the VAE;
-* GAN terms on logits (a discriminator's cross-entropy, the non-saturating
-  generator term, the prior log-density "p-trick") for WAE-GAN, AAE and AVB;
-* the Wasserstein-1 dual terms of a critic.
+    D_POT = E_{P_X} E_{Q(Z|X)} c(X, G(Z)) + λ · D(Q_Z, P_Z).
 
-All functions take and return ``tf.Tensor``s and are pure (no state, no noise).
+The cookbook's rows differ in D. This module holds each D twice: as pure functions of
+tensors (the estimators, tested against numpy, POT and hand values) and as a small
+``LatentDivergence`` object that the POT model (``vegan_tf.models.POT``) composes:
+
+| name            | D                                       | estimator                                  | adversary      |
+|-----------------|-----------------------------------------|--------------------------------------------|----------------|
+| ``mmd``         | MMD²_k (WAE-MMD)                         | unbiased U-statistic, RBF / IMQ, multi-scale | —              |
+| ``gan``         | Jensen–Shannon (WAE-GAN, AAE)            | non-saturating −E log D(z̃)                 | latent D(z)    |
+| ``kl``          | E_x KL(Q(Z|x) ‖ P_Z), per sample (VAE)   | closed form, Gaussian encoder              | —              |
+| ``adversarial_kl`` | E_x KL(Q(Z|x) ‖ P_Z) (AVB)            | E T(x, z̃), T trained by logistic regression | T(x, z)       |
+| ``sinkhorn``    | Sinkhorn divergence S_ε (Sinkhorn AE)    | debiased, log-domain, global batch          | —              |
+
+Pure functions take and return ``tf.Tensor``s and have no state and no noise.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
+
+from vegan_tf import distribute, ot
 
 #: The scales of the multi-scale IMQ kernel of the WAE code, as multiples of C.
 WAE_IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def squared_distances(x, y):
-    """||x_i − y_j||² for all pairs, ``[n, d], [m, d] -> [n, m]``, clipped at 0."""
-    xx = tf.reduce_sum(tf.square(x), axis=1, keepdims=True)
-    yy = tf.reduce_sum(tf.square(y), axis=1, keepdims=True)
-    d = xx + tf.transpose(yy) - 2.0 * tf.matmul(x, y, transpose_b=True)
-    return tf.maximum(d, 0.0)
-
-
+# ------------------------------------------------------------------ MMD
 def imq_kernel(sq_dist, c):
     """Inverse multiquadratics kernel k(x, y) = C / (C + ||x − y||²)."""
     return c / (c + sq_dist)
@@ -47,11 +49,20 @@ def wae_imq_base(latent_dim: int, prior_scale: float = 1.0) -> float:
     return 2.0 * latent_dim * prior_scale**2
 
 
-def mmd(x, y, kernel: str = "imq", scales=WAE_IMQ_SCALES, base=None):
-    """Unbiased U-statistic estimate of MMD²_k(P, Q) from x ~ P and y ~ Q.
+def mmd_u_statistic(kxx, kyy, kxy):
+    """The unbiased estimate of MMD² from the three kernel matrices (Gretton et al. 2012, Lemma 6):
 
-        MMD²_u = 1/(n(n−1)) Σ_{i≠j} k(x_i, x_j) + 1/(m(m−1)) Σ_{i≠j} k(y_i, y_j)
-                 − 2/(nm) Σ_{i,j} k(x_i, y_j)
+        1/(n(n−1)) Σ_{i≠j} k(x_i, x_j) + 1/(m(m−1)) Σ_{i≠j} k(y_i, y_j) − 2/(nm) Σ_{i,j} k(x_i, y_j)
+    """
+    n = tf.cast(tf.shape(kxx)[0], kxx.dtype)
+    m = tf.cast(tf.shape(kyy)[0], kyy.dtype)
+    within_x = (tf.reduce_sum(kxx) - tf.linalg.trace(kxx)) / (n * (n - 1.0))
+    within_y = (tf.reduce_sum(kyy) - tf.linalg.trace(kyy)) / (m * (m - 1.0))
+    return within_x + within_y - 2.0 * tf.reduce_sum(kxy) / (n * m)
+
+
+def mmd(x, y, kernel: str = "imq", scales=WAE_IMQ_SCALES, base=None):
+    """Unbiased U-statistic estimate of MMD²_k(P, Q) from x ~ P and y ~ Q (``mmd_u_statistic``).
 
     With several ``scales`` the kernel is the sum of the kernels at
     ``base · scale`` (a sum of positive-definite kernels is one), the WAE code's
@@ -72,9 +83,7 @@ def mmd(x, y, kernel: str = "imq", scales=WAE_IMQ_SCALES, base=None):
     """
     x = tf.convert_to_tensor(x, tf.float32)
     y = tf.convert_to_tensor(y, tf.float32)
-    n = tf.cast(tf.shape(x)[0], tf.float32)
-    m = tf.cast(tf.shape(y)[0], tf.float32)
-    dxx, dyy, dxy = squared_distances(x, x), squared_distances(y, y), squared_distances(x, y)
+    dxx, dyy, dxy = ot.pairwise_cost(x, x), ot.pairwise_cost(y, y), ot.pairwise_cost(x, y)
     if kernel == "imq":
         k = imq_kernel
         if base is None:
@@ -85,15 +94,7 @@ def mmd(x, y, kernel: str = "imq", scales=WAE_IMQ_SCALES, base=None):
             base = tf.stop_gradient(_median(dxx) + _median(dyy))
     else:
         raise ValueError(f"Unknown MMD kernel {kernel!r}; choose 'imq' or 'rbf'.")
-    off_x = 1.0 - tf.eye(tf.shape(x)[0])
-    off_y = 1.0 - tf.eye(tf.shape(y)[0])
-    total = 0.0
-    for s in scales:
-        w = base * s
-        total += tf.reduce_sum(k(dxx, w) * off_x) / (n * (n - 1.0))
-        total += tf.reduce_sum(k(dyy, w) * off_y) / (m * (m - 1.0))
-        total -= 2.0 * tf.reduce_sum(k(dxy, w)) / (n * m)
-    return total
+    return tf.add_n([mmd_u_statistic(k(dxx, base * s), k(dyy, base * s), k(dxy, base * s)) for s in scales])
 
 
 def _median(sq_dist):
@@ -195,3 +196,184 @@ def gradient_penalty(critic, real, fake, eps, target: float = 1.0):
         scores = critic(x_hat)
     grads = tape.gradient(scores, x_hat)  # per example: the critic is applied row by row (no batch norm)
     return tf.square(guarded_norm(grads) - target)
+
+
+# ------------------------------------------------------------------ the composable latent divergences
+class LatentDivergence:
+    """D(Q_Z, P_Z) as a part of the POT model: its settings, its penalty and, if adversarial, its adversary's loss.
+
+    A divergence is told the ``model`` (for its prior draws, its discriminator network and
+    its replica-aware noise) and a batch's ``codes`` (``vegan_tf.models.base.Codes``: the
+    code z̃ ~ Q(Z|x) with gradients, and the encoder's mean and log-variance); ``x`` is the
+    replica's data batch. Subclasses set:
+
+    * ``name``: the key in ``DIVERGENCES`` and in configs (``config.model.divergence``);
+    * ``logged``: the name under which the penalty is logged;
+    * ``discriminator``: ``None``, ``"latent"`` (a network D(z) on codes) or ``"joint"``
+      (a network T(x, z) on data and codes) that the divergence trains by its own player;
+    * ``encoder_kinds``: the encoder kinds it can be estimated for;
+    * ``adversary_first``: the discriminator's update comes before the auto-encoder's;
+    * ``estimates_kl``: the penalty estimates E_x KL(Q(Z|x) ‖ P_Z), so with a likelihood
+      cost the POT objective is the negative ELBO and the model logs the ELBO.
+
+    Every constructor argument is a setting, echoed by ``get_config``; argument names are
+    unique across divergences, so a config can hold every divergence's settings side by side.
+    """
+
+    name = ""
+    logged = "penalty"
+    discriminator = None
+    adversary_first = True
+    encoder_kinds = ("deterministic", "gaussian", "implicit")
+    estimates_kl = False
+
+    def get_config(self):
+        return {name: getattr(self, name) for name in settings(type(self))}
+
+    def penalty(self, model, x, codes, training):
+        """D(Q_Z, P_Z) estimated on the batch, differentiable in the codes."""
+        raise NotImplementedError
+
+    def adversary_loss(self, model, x, z, training):
+        """The loss of the divergence's discriminator on codes ``z`` (no gradient to the encoder)."""
+        raise NotImplementedError(f"The {self.name!r} divergence has no adversary.")
+
+
+class MMD(LatentDivergence):
+    """MMD²_k(Q_Z, P_Z), the WAE-MMD penalty (Tolstikhin et al. 2018, eq. 4 with D_Z = MMD_k, Algorithm 2).
+
+    ``mmd_estimator="global"`` (default) gathers the codes of every replica and compares
+    them with one prior batch of the global size, so R replicas give the one-device
+    estimate; ``"local"`` averages per-replica estimates (cheaper, higher variance).
+    IMQ widths are multiples of C = 2 · d_z · σ_z², the WAE code's choice.
+    """
+
+    name, logged = "mmd", "mmd"
+
+    def __init__(self, kernel="imq", kernel_scales=WAE_IMQ_SCALES, mmd_estimator="global"):
+        if kernel not in ("imq", "rbf"):
+            raise ValueError(f"Unknown MMD kernel {kernel!r}; choose 'imq' or 'rbf'.")
+        if mmd_estimator not in ("global", "local"):
+            raise ValueError(f"mmd_estimator must be 'global' or 'local', got {mmd_estimator!r}.")
+        self.kernel, self.kernel_scales, self.mmd_estimator = kernel, tuple(kernel_scales), mmd_estimator
+
+    def penalty(self, model, x, codes, training):
+        n = tf.shape(codes.z)[0]
+        qz = distribute.gather(codes.z) if self.mmd_estimator == "global" else codes.z
+        pz = model.prior_draws(n, self.mmd_estimator)
+        base = wae_imq_base(model.latent_dim, model.prior_scale) if self.kernel == "imq" else None
+        return mmd(qz, pz, self.kernel, self.kernel_scales, base)
+
+
+class Adversarial(LatentDivergence):
+    """The Jensen–Shannon divergence estimated by a latent discriminator D(z) = σ(ℓ(z)) (WAE-GAN, AAE).
+
+    The encoder's penalty is the non-saturating −E log D(z̃) (Tolstikhin et al. 2018,
+    Algorithm 1); D's loss is the cross-entropy with prior draws labelled 1 and codes 0.
+    ``prior_trick=True`` adds log p_z(z) to ℓ (the WAE code's ``gan_p_trick``,
+    ``prior_logit_trick``). Every term is a mean of per-example terms, so R replicas'
+    means, each divided by R, sum to the global batch's; no batch statistic crosses replicas.
+    """
+
+    name, logged, discriminator = "gan", "penalty", "latent"
+    adversary_first = True  # Algorithm 1: D steps on the current codes, then the auto-encoder against the new D
+
+    def __init__(self, prior_trick=False):
+        self.prior_trick = bool(prior_trick)
+
+    def logits(self, model, z, training):
+        logits = model.discriminator(z, training=training)
+        return prior_logit_trick(logits, z, model.prior_scale) if self.prior_trick else logits
+
+    def penalty(self, model, x, codes, training):
+        return gan_generator_loss(self.logits(model, codes.z, training))
+
+    def adversary_loss(self, model, x, z, training):
+        pz = model.prior_draws(tf.shape(z)[0])
+        return gan_discriminator_loss(self.logits(model, pz, training), self.logits(model, z, training))
+
+
+class KL(LatentDivergence):
+    """E_x KL(Q(Z|x) ‖ P_Z) in closed form for a Gaussian encoder: the VAE's term (Kingma & Welling 2014, App. B).
+
+    A divergence *per sample*, not between Q_Z and P_Z (cookbook, Sec. 4): it pulls every
+    posterior onto the whole prior, the source of the VAE's blur.
+    """
+
+    name, logged, estimates_kl = "kl", "kl", True
+    encoder_kinds = ("gaussian",)
+
+    def penalty(self, model, x, codes, training):
+        return tf.reduce_mean(gaussian_kl(codes.mean, codes.log_var, model.prior_scale))
+
+
+class AdversarialKL(LatentDivergence):
+    """E_x KL(Q(Z|x) ‖ P_Z) estimated by an adversary T(x, z) for an implicit encoder (AVB).
+
+    Mescheder et al. 2017, eq. 3.3–3.4: T tells (x, z ~ q(z|x)) (label 1) from (x, z ~ p(z))
+    (label 0), so its optimum is T*(x, z) = log q(z|x) − log p(z) (Prop. 1), and the encoder's
+    penalty is E_q T(x, z̃) with T held fixed (Prop. 2). Adaptive contrast (their Sec. 3.3) is
+    not implemented.
+    """
+
+    name, logged, discriminator, estimates_kl = "adversarial_kl", "kl", "joint", True
+    adversary_first = False  # Algorithm 1: both players' gradients at the same point (T on the pre-update codes)
+    encoder_kinds = ("implicit",)
+
+    def penalty(self, model, x, codes, training):
+        return tf.reduce_mean(model.discriminator(x, training=training, extra=codes.z))
+
+    def adversary_loss(self, model, x, z, training):
+        pz = model.prior_draws(tf.shape(z)[0])
+        return gan_discriminator_loss(model.discriminator(x, training=training, extra=z),
+                                      model.discriminator(x, training=training, extra=pz))
+
+
+class Sinkhorn(LatentDivergence):
+    """The Sinkhorn divergence S_ε(Q_Z, P_Z) between codes and prior draws: the Sinkhorn auto-encoder.
+
+    Patrini et al., "Sinkhorn AutoEncoders" (UAI 2019), minimise E c(X, G(Z)) + λ · W_ε(Q_Z, P_Z)
+    with the latent OT estimated by Sinkhorn iterations between a batch of codes and a batch of
+    prior draws. Read here with the debiased divergence of Feydy et al. (2019) (``ot.sinkhorn_loss``,
+    0 when the batches coincide) and the squared Euclidean ground cost in latent space (``p=2``);
+    ``debiased=False`` gives their plain W_ε. The estimate is the global batch's: codes are gathered
+    from every replica and matched against one prior batch of the global size.
+    """
+
+    name, logged = "sinkhorn", "sinkhorn"
+
+    def __init__(self, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual"):
+        if p not in (1, 2):
+            raise ValueError(f"p must be 1 or 2, got {p!r}.")
+        if objective not in ("dual", "cost"):
+            raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}.")
+        self.epsilon, self.p, self.num_iters = float(epsilon), int(p), int(num_iters)
+        self.debiased, self.objective = bool(debiased), objective
+
+    def penalty(self, model, x, codes, training):
+        pz = model.prior_draws(tf.shape(codes.z)[0], "global")
+        return ot.sinkhorn_loss(distribute.gather(codes.z), pz, self.epsilon, p=self.p, num_iters=self.num_iters,
+                                debiased=self.debiased, objective=self.objective)
+
+
+DIVERGENCES = {cls.name: cls for cls in (MMD, Adversarial, KL, AdversarialKL, Sinkhorn)}
+
+
+def settings(cls):
+    """The constructor arguments of a divergence class (with their defaults)."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in params if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+
+
+def get(name, **args):
+    """The divergence ``name`` with ``args``; an argument it does not take is an error that lists the ones it does."""
+    if isinstance(name, LatentDivergence):
+        return name
+    if name not in DIVERGENCES:
+        raise ValueError(f"Unknown latent divergence {name!r}; choose one of {sorted(DIVERGENCES)}.")
+    cls = DIVERGENCES[name]
+    unknown = set(args) - set(settings(cls))
+    if unknown:
+        raise ValueError(f"The {name!r} divergence takes {sorted(settings(cls)) or 'no settings'}, "
+                         f"not {sorted(unknown)}.")
+    return cls(**args)

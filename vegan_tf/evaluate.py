@@ -19,7 +19,7 @@ import json
 import numpy as np
 import tensorflow as tf
 
-from vegan_tf import data, divergences, metrics
+from vegan_tf import data, divergences, metrics, workdir
 
 
 def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0):
@@ -59,9 +59,8 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0):
 
 
 def main(argv):
-    from vegan_tf import train  # the binary's restore logic lives with the binary
     del argv
-    model, config = train.restore_from_workdir(FLAGS.workdir)
+    model, config = workdir.load(FLAGS.workdir)
     results = evaluate_model(model, config.data.name, config.data.data_dir, FLAGS.num_samples, FLAGS.seed)
     print(json.dumps(results, indent=2))
 

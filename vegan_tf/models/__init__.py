@@ -1,91 +1,126 @@
-"""The recipes of the zoo, each a ``keras.Model`` on ``GenerativeModel``.
+"""The recipes of the zoo, each a ``keras.Model`` on ``GenerativeModel``, and building them from a config.
 
-``MODELS`` maps the name used in config files (``config.model.name``) to its
-class; ``build(model_config, data_shape)`` makes the networks and the model from
-a config (see ``configs/``).
+``MODELS`` maps the name used in config files (``config.model.name``) to its class;
+``default_config(name)`` is every key a config of that model may set, with the defaults of
+the constructors; ``build(model_config, data_shape)`` makes the networks and the model.
 """
 
 from __future__ import annotations
 
-from vegan_tf import networks
+import inspect
+
+from vegan_tf import divergences
 from vegan_tf.models.aae import AAE
-from vegan_tf.models.avb import AVB
-from vegan_tf.models.base import GenerativeModel
+from vegan_tf.models.base import Batch, GenerativeModel, Update
 from vegan_tf.models.lsot import LSOT
+from vegan_tf.models.pot import AVB, DIVERGENCE_SETTINGS, POT, VAE, WAEGAN, WAEMMD
 from vegan_tf.models.sinkhorn import SinkhornGenerator
-from vegan_tf.models.vae import VAE
-from vegan_tf.models.wae_gan import WAEGAN
-from vegan_tf.models.wae_mmd import WAEMMD
 from vegan_tf.models.wgan import WGAN
+from vegan_tf.networks import builders
 
 MODELS = {
+    "pot": POT,
     "wae_mmd": WAEMMD,
-    "wgan_gp": WGAN,
-    "sinkhorn": SinkhornGenerator,
-    "lsot": LSOT,
     "wae_gan": WAEGAN,
     "aae": AAE,
     "vae": VAE,
     "avb": AVB,
+    "wgan_gp": WGAN,
+    "sinkhorn": SinkhornGenerator,
+    "lsot": LSOT,
 }
 
-#: Keys of ``config.model`` that size the networks (the rest go to the model class).
-NETWORK_KEYS = ("arch", "hidden", "filters", "decoder_filters", "kernel_size", "batch_norm", "final_stride",
-                "encoder_kind", "noise_dim", "output_activation", "critic_hidden", "critic_filters")
 #: Keys of ``config.model`` used by the training binary, not by the model.
-TRAINING_KEYS = ("name", "latent_dim", "pretrain_encoder", "pretrain_steps")
+TRAINING_KEYS = {"pretrain_encoder": False, "pretrain_steps": 200}
+#: Constructor arguments that are not config keys (the model's noise seed is fixed at 0 by the binary).
+_NOT_CONFIGURED = {"self", "kwargs", "seed", *builders.ROLES}
+
+
+def model_arguments(cls):
+    """The configurable constructor arguments of ``cls`` and its bases, with the most derived default."""
+    args = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or not issubclass(klass, GenerativeModel):
+            continue
+        for name, p in inspect.signature(klass.__init__).parameters.items():
+            if name not in _NOT_CONFIGURED and name not in args and p.default is not inspect.Parameter.empty:
+                args[name] = p.default
+    return args
+
+
+def _model_class(name):
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.")
+    return MODELS[name]
+
+
+def _network_keys(cls):
+    return {k for role in cls.network_roles for k in builders.ROLE_KEYS[role]}
+
+
+def default_config(name):
+    """Every key ``config.model`` may hold for model ``name``, with its default.
+
+    The network keys of the model's roles (``vegan_tf.networks.builders``), its constructor
+    arguments, for a POT model every divergence's settings (so that a config can switch the
+    divergence), and the training keys of models with an encoder.
+    """
+    cls = _model_class(name)
+    defaults = builders.network_defaults()
+    config = {"name": name, "latent_dim": 8, **{k: defaults[k] for k in sorted(_network_keys(cls))}}
+    config.update(model_arguments(cls))
+    if issubclass(cls, POT):
+        for divergence in divergences.DIVERGENCES.values():
+            config.update(divergences.settings(divergence))
+        config["divergence"] = model_arguments(cls)["divergence"]
+    if "encoder" in cls.network_roles:
+        config.update(TRAINING_KEYS)
+    config.update(cls.config_defaults)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
+def player_names(model_config):
+    """The players (optimizer names) of the model ``model_config`` builds, the first being ``model.optimizer``."""
+    cfg = dict(model_config)
+    cls = _model_class(cfg.get("name"))
+    players = inspect.getattr_static(cls, "players")
+    if isinstance(players, property):  # a POT model's players depend on its divergence
+        players = cls.players_for(divergences.get(cfg.get("divergence", model_arguments(cls).get("divergence"))))
+    return list(players)
 
 
 def build(model_config, data_shape):
-    """Builds the model named ``model_config.name`` with networks sized by the config."""
-    cfg = dict(model_config)
-    name = cfg["name"]
-    if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.")
-    cls = MODELS[name]
-    return cls.from_model_config(cfg, tuple(data_shape)) if hasattr(cls, "from_model_config") else _default_build(
-        cls, cfg, tuple(data_shape))
+    """Builds the model named ``model_config.name`` with networks sized by the config.
 
-
-def _default_build(cls, cfg, data_shape):
-    """Encoder + decoder models: sizes both networks from the shared keys."""
-    return cls(decoder=make_decoder(cfg, data_shape), encoder=make_encoder(cfg, data_shape), **model_kwargs(cfg))
-
-
-def make_decoder(cfg, data_shape):
-    """The decoder / generator sized by ``config.model`` (linear output for points, sigmoid for images)."""
-    output = cfg.get("output_activation", "linear" if len(data_shape) == 1 else "sigmoid")
-    return networks.Decoder(data_shape, cfg["latent_dim"], arch=cfg.get("arch", "mlp"),
-                            hidden=cfg.get("hidden", (256, 256)), decoder_filters=cfg.get("decoder_filters", (64, 32)),
-                            kernel_size=cfg.get("kernel_size", 4), batch_norm=cfg.get("batch_norm", False),
-                            final_stride=cfg.get("final_stride", 1), output_activation=output)
-
-
-def make_encoder(cfg, data_shape):
-    """The encoder sized by ``config.model``."""
-    return networks.Encoder(data_shape, cfg["latent_dim"], arch=cfg.get("arch", "mlp"),
-                            hidden=cfg.get("hidden", (256, 256)), filters=cfg.get("filters", (32, 64)),
-                            kernel_size=cfg.get("kernel_size", 4), batch_norm=cfg.get("batch_norm", False),
-                            kind=cfg.get("encoder_kind", "deterministic"), noise_dim=cfg.get("noise_dim", 0))
-
-
-def make_critic(cfg, input_shape, **overrides):
-    """A critic on ``input_shape`` sized by ``critic_hidden`` / ``critic_filters`` (default: ``hidden`` / ``filters``).
-
-    Points and latent codes (1-D inputs) always get an MLP; ``overrides`` replace any argument.
+    Keys missing from ``model_config`` take their defaults; a key the model does not know, or a
+    setting of a divergence other than the chosen one, is an error that names the key.
     """
-    args = dict(arch=cfg.get("arch", "mlp") if len(input_shape) == 3 else "mlp",
-                hidden=cfg.get("critic_hidden", cfg.get("hidden", (256, 256))),
-                filters=cfg.get("critic_filters", cfg.get("filters", (32, 64))),
-                kernel_size=cfg.get("kernel_size", 4), batch_norm=False)
-    args.update(overrides)
-    return networks.Critic(tuple(input_shape), **args)
+    cfg = dict(model_config)
+    cls = _model_class(cfg.get("name"))
+    defaults = default_config(cfg["name"])
+    unknown = sorted(set(cfg) - set(defaults))
+    if unknown:
+        raise ValueError(f"config.model has {unknown}, which model {cfg['name']!r} does not take; its keys are "
+                         f"{sorted(defaults)}.")
+    cfg = {**defaults, **cfg}
+    args = {k: cfg[k] for k in model_arguments(cls)}
+    discriminator = None
+    if issubclass(cls, POT):
+        chosen = divergences.get(cfg["divergence"]).__class__
+        for key, owner in DIVERGENCE_SETTINGS.items():
+            if owner is not chosen and cfg[key] != defaults[key]:
+                raise ValueError(f"config.model.{key} is a setting of the {owner.name!r} divergence, but "
+                                 f"config.model.divergence is {cfg['divergence']!r}.")
+        args.update({k: cfg[k] for k in divergences.settings(chosen)})
+        discriminator = chosen.discriminator
+    data_shape = tuple(data_shape)
+    for role in cls.network_roles:
+        if role == "discriminator" and discriminator is None:
+            continue
+        args[role] = builders.build(role, cfg, data_shape, cfg["latent_dim"], discriminator=discriminator,
+                                    prior_scale=cfg.get("prior_scale", 1.0))
+    return cls(**args)
 
 
-def model_kwargs(cfg):
-    """The keys of ``config.model`` that are the model's own constructor arguments."""
-    return {k: v for k, v in cfg.items() if k not in NETWORK_KEYS and k not in TRAINING_KEYS}
-
-
-__all__ = ["AAE", "AVB", "GenerativeModel", "LSOT", "MODELS", "SinkhornGenerator", "VAE", "WAEGAN", "WAEMMD", "WGAN",
-           "build"]
+__all__ = ["AAE", "AVB", "Batch", "GenerativeModel", "LSOT", "MODELS", "POT", "SinkhornGenerator", "Update", "VAE",
+           "WAEGAN", "WAEMMD", "WGAN", "build", "default_config", "player_names"]

@@ -1,31 +1,77 @@
-"""The one base class every recipe of the zoo stands on.
+"""The one base class every recipe of the zoo stands on, and the one training loop.
 
-``GenerativeModel`` holds what all models share, so that a recipe supplies only
-its loss terms (and, for several players, the order of their updates):
+A recipe *declares* its players and its updates; ``GenerativeModel`` runs them:
 
-* the networks (``decoder``, optional ``encoder``), the prior P_Z = N(0, σ_z² I)
-  and the public API ``encode / decode / reconstruct / sample``;
-* one optimizer per player, taken in ``compile`` and kept on ``.keras`` reload;
-* replica-aware training: every differentiated loss is divided by the number of
-  replicas (the optimizer sums gradients over replicas), and all noise is drawn
-  with stateless ops from (model seed, step, purpose), sliced per replica, so
-  that a step on R replicas draws exactly the noise of the same step on one;
-* a step counter (``model.step``) that checkpoints and resumes with the model;
-* loss trackers listed in ``metrics`` so that ``fit`` resets them every epoch.
+    class WAEGAN(POT):
+        players = {"optimizer": ("encoder", "decoder"), "adversary_optimizer": ("discriminator",)}
+        updates = (Update("adversary_optimizer", "adversary_terms"),   # Algorithm 1: D first,
+                   Update("optimizer", "loss_terms"))                   # then encoder + decoder
 
-A recipe implements ``loss_terms(x, training) -> (loss, logs)`` for a single
-player, or overrides ``train_step`` and calls ``self.minimize(player, fn)`` once
-per player update.
+* ``players`` maps each optimizer (the names ``compile`` takes; the first is
+  ``model.optimizer``) to the networks whose trainable variables it updates;
+* ``updates`` is the order of one training step: which player, which loss hook
+  (a method ``hook(batch) -> (loss, logs)``), how many repeats (WGAN-GP's n_critic) and an
+  optional method run after each update (WGAN's weight clipping);
+* ``prepare(x, training)`` computes once what several updates share (e.g. AVB's codes at the
+  pre-update encoder) and hands it to every hook as ``batch.shared``;
+* ``summarize(logs)`` may derive logged values from the updates' logs.
+
+``train_step`` runs the updates with gradients, ``test_step`` runs each loss hook once in
+inference mode and logs the same values. Both are written here only. The documented escape
+hatch for a recipe whose step is not a sequence of player updates is to override
+``run_updates(x, training) -> logs``; no recipe of the zoo needs it.
+
+The base class also holds what every model shares: the networks (``decoder``, optional
+``encoder``), the prior P_Z = N(0, σ_z² I), the public API ``encode / decode / reconstruct /
+sample``, one optimizer per player kept on ``.keras`` reload, a step counter that
+checkpoints with the model, and replica-aware noise (``vegan_tf.distribute``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from vegan_tf import distribute
+
 # Salts that separate the random streams drawn in one step.
 PRIOR_SALT, ENCODER_SALT, EXTRA_SALT = 1, 2, 3
+
+
+class Update(NamedTuple):
+    """One declared player update of a training step.
+
+    Attributes:
+      player: the optimizer's name (a key of the model's ``players``).
+      loss: the name of the loss hook, a method ``hook(batch: Batch) -> (loss, logs)``.
+      repeats: how many times the update runs per step (``batch.repeat`` counts them).
+      after: the name of a method run after each update, or ``None``.
+    """
+
+    player: str
+    loss: str
+    repeats: int = 1
+    after: str | None = None
+
+
+class Batch(NamedTuple):
+    """What a loss hook receives: this replica's data and the step's shared values."""
+
+    x: tf.Tensor
+    training: bool = True
+    shared: dict = {}
+    repeat: int = 0
+
+
+class Codes(NamedTuple):
+    """A draw of Z ~ Q(Z|x) with the encoder's parameters (``mean``/``log_var`` as ``Encoder`` returns them)."""
+
+    z: tf.Tensor
+    mean: tf.Tensor
+    log_var: tf.Tensor | None
 
 
 def _layer(obj):
@@ -34,16 +80,27 @@ def _layer(obj):
     return keras.saving.deserialize_keras_object(obj)
 
 
-def replica_info():
-    """(number of replicas in sync, this replica's id); (1, 0) outside a replica context."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:
-        return 1, 0
-    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+def _plain(value):
+    if isinstance(value, keras.layers.Layer):
+        return keras.saving.serialize_keras_object(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def descend(optimizer, variables, loss_fn):
+    """One optimizer step on ``loss_fn() -> (loss, logs)``, replica-aware; returns the logs.
+
+    The loss is divided by the replica count before it is differentiated
+    (``distribute.scaled``): the optimizer sums gradients over replicas.
+    """
+    with tf.GradientTape() as tape:
+        loss, logs = loss_fn()
+        scaled = distribute.scaled(loss)
+    optimizer.apply(tape.gradient(scaled, variables), variables)
+    return logs
 
 
 class GenerativeModel(keras.Model):
-    """Base class: networks, prior, players and their optimizers, replica-aware steps.
+    """Base class: networks, prior, players and their optimizers, the declared updates.
 
     Args:
       decoder: a ``vegan_tf.networks.Decoder`` (or its serialized config).
@@ -52,9 +109,15 @@ class GenerativeModel(keras.Model):
       seed: seed of every random stream of training (prior draws, encoder noise).
     """
 
-    #: Names of the optimizers ``compile`` takes, one per player; the first is ``model.optimizer``.
-    players = ("optimizer",)
-    #: Names of the logged loss terms; "loss" first (``TerminateOnNaN`` reads it).
+    #: The networks the constructor takes (``vegan_tf.networks.builders`` roles).
+    network_roles = ("decoder", "encoder")
+    #: Config defaults that differ from the network builders' (a preset's encoder kind).
+    config_defaults = {}
+    #: Optimizer name -> the networks (attribute names) whose trainable variables it updates.
+    players = {"optimizer": ("encoder", "decoder")}
+    #: The updates of one training step, in order.
+    updates = (Update("optimizer", "loss_terms"),)
+    #: Names of the logged values; "loss" first (``TerminateOnNaN`` reads it).
     tracked = ("loss",)
 
     def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, **kwargs):
@@ -69,20 +132,21 @@ class GenerativeModel(keras.Model):
                              f"({self.latent_dim} -> {self.data_shape}) do not fit together.")
         self.prior_scale = float(prior_scale)
         self.seed = int(seed)
+        self._args = ["decoder", "encoder", "prior_scale", "seed"]
         self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False,
                                     aggregation="only_first_replica", name="step")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         self._player_optimizers = {}
 
-    # ------------------------------------------------------------------ config
+    def configure(self, **args):
+        """Sets constructor arguments as attributes (networks deserialized) and echoes them in ``get_config``."""
+        for name, value in args.items():
+            setattr(self, name, _layer(value) if isinstance(value, dict) and "class_name" in value else value)
+            if name not in self._args:
+                self._args.append(name)
+
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "encoder": None if self.encoder is None else keras.saving.serialize_keras_object(self.encoder),
-            "prior_scale": self.prior_scale,
-            "seed": self.seed,
-        })
+        config.update({name: _plain(getattr(self, name)) for name in self._args})
         return config
 
     # ------------------------------------------------------------------ build
@@ -92,37 +156,42 @@ class GenerativeModel(keras.Model):
         for network in self._layers:
             if isinstance(network, keras.layers.Layer) and hasattr(network, "dummy_inputs"):
                 network.build()
-        self.build_networks()
         self.built = True
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         self.build_optimizers()
-
-    def build_networks(self):
-        """Hook: create the weights of any network that is not a ``vegan_tf.networks`` layer."""
 
     def call(self, x, training=False):
         if self.encoder is None:
             raise NotImplementedError(f"{type(self).__name__} has no encoder; use decode(z) or sample(n).")
-        z = self.code(x, training=training)
-        return self.decoder.activate(self.decoder(z, training=training))
+        return self.decoder.activate(self.decoder(self.code(x, training=training), training=training))
 
-    # ------------------------------------------------------------- optimizers
-    def compile(self, optimizer="adam", **kwargs):
-        """Takes one optimizer per player (``self.players``) by name, plus Keras' compile options."""
-        optimizers = {"optimizer": optimizer}
-        for name in self.players[1:]:
-            optimizers[name] = kwargs.pop(name, "adam")
+    # ------------------------------------------------------------- players
+    def compile(self, optimizer=None, **kwargs):
+        """Takes one optimizer per player (``self.players``) by name, plus Keras' compile options.
+
+        A player given no optimizer gets ``default_optimizer(player)``.
+        """
+        names = list(self.players)
+        optimizers = {names[0]: optimizer}
+        optimizers.update({name: kwargs.pop(name, None) for name in names[1:]})
+        optimizers = {name: opt or self.default_optimizer(name) for name, opt in optimizers.items()}
         extra = set(kwargs) - {"jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss"}
         if extra:
             raise TypeError(f"{type(self).__name__}.compile() got unexpected arguments {sorted(extra)}; "
-                            f"its optimizers are {list(self.players)}.")
+                            f"its optimizers are {names}.")
         optimizers = {name: keras.optimizers.get(opt) for name, opt in optimizers.items()}
-        super().compile(optimizer=optimizers["optimizer"], **kwargs)
+        super().compile(optimizer=optimizers[names[0]], **kwargs)
         self._player_optimizers = optimizers
         self.build()  # every network exists by now; the optimizers need the variables
         for name, opt in optimizers.items():
-            if name != "optimizer":
+            if name != names[0]:
                 setattr(self, name, opt)  # tracked, so checkpoints and .keras files hold its state
         self.build_optimizers()
+
+    def default_optimizer(self, player):
+        """The optimizer ``compile`` uses for a player it is not given (Keras' Adam unless a paper says otherwise)."""
+        del player
+        return "adam"
 
     def build_optimizers(self):
         """Creates every optimizer's slots on its player's variables (must precede the first step)."""
@@ -132,15 +201,14 @@ class GenerativeModel(keras.Model):
             if not opt.built:
                 opt.build(self.player_variables(name))
 
-    def updates_per_step(self, player):
-        """How many times ``train_step`` updates ``player`` (learning-rate schedules count updates)."""
-        del player
-        return 1
-
     def player_variables(self, player):
-        """The trainable variables the optimizer ``player`` updates (default: all)."""
-        del player
-        return self.trainable_variables
+        """The trainable variables of the networks ``players[player]`` names."""
+        networks = [getattr(self, name) for name in self.players[player]]
+        return [v for net in networks if net is not None for v in net.trainable_variables]
+
+    def updates_per_step(self, player):
+        """How many times a training step updates ``player`` (learning-rate schedules count updates)."""
+        return sum(u.repeats for u in self.updates if u.player == player)
 
     def get_compile_config(self):
         if not self._player_optimizers:
@@ -154,27 +222,21 @@ class GenerativeModel(keras.Model):
 
     # ------------------------------------------------------------------ noise
     def stream_seed(self, salt):
-        """A stateless-op seed, the same on every replica, new every step and every ``salt``."""
-        return tf.stack([tf.constant(self.seed, tf.int64) * 1_000_003 + salt, tf.cast(self.step, tf.int64)])
+        """The stateless seed of the stream ``salt`` at the current step (the same on every replica)."""
+        return distribute.stream_seed(self.seed, self.step, salt)
 
     def global_normal(self, n_local, dim, salt, scale=1.0):
-        """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]`` (identical on every replica)."""
-        num_replicas, _ = replica_info()
-        return scale * tf.random.stateless_normal([n_local * num_replicas, dim], self.stream_seed(salt))
+        """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]``."""
+        return distribute.global_normal(n_local, dim, self.stream_seed(salt), scale)
 
     def local_normal(self, n_local, dim, salt, scale=1.0):
         """This replica's rows of ``global_normal``: per-example noise independent of the replica count."""
-        _, replica_id = replica_info()
-        full = self.global_normal(n_local, dim, salt, scale)
-        return full[replica_id * n_local:(replica_id + 1) * n_local]
+        return distribute.local_normal(n_local, dim, self.stream_seed(salt), scale)
 
-    @staticmethod
-    def gather(t):
-        """Concatenates ``t`` over all replicas (differentiable: gradients flow back to their replica)."""
-        ctx = tf.distribute.get_replica_context()
-        if ctx is None or ctx.num_replicas_in_sync == 1:
-            return t
-        return ctx.all_gather(t, axis=0)
+    def prior_draws(self, n_local, rows="local", salt=PRIOR_SALT):
+        """Training draws of P_Z: ``"local"`` (this replica's ``n_local`` rows) or ``"global"`` (all replicas')."""
+        draw = self.global_normal if rows == "global" else self.local_normal
+        return draw(n_local, self.latent_dim, salt, self.prior_scale)
 
     def prior_sample(self, num_samples, seed):
         """``num_samples`` draws of P_Z from an integer ``seed`` (stateless: same seed, same draws)."""
@@ -202,17 +264,21 @@ class GenerativeModel(keras.Model):
                 t = tf.identity(t)
         return t
 
-    def code(self, x, training=False):
-        """A draw of Z ~ Q(Z|x): the code for deterministic encoders, a reparameterised sample otherwise."""
+    def posterior(self, x, training=False):
+        """``Codes``: a draw of Z ~ Q(Z|x) (reparameterised for Gaussian encoders) and the encoder's output."""
         enc = self.encoder
         noise = None
         if enc.kind == "implicit":
             noise = self.local_normal(tf.shape(x)[0], enc.noise_dim, ENCODER_SALT)
         mean, log_var = enc(x, training=training, noise=noise)
+        z = mean
         if enc.kind == "gaussian" and training:
-            eps = self.local_normal(tf.shape(x)[0], self.latent_dim, ENCODER_SALT)
-            return mean + tf.exp(0.5 * log_var) * eps
-        return mean
+            z = mean + tf.exp(0.5 * log_var) * self.local_normal(tf.shape(x)[0], self.latent_dim, ENCODER_SALT)
+        return Codes(z, mean, log_var)
+
+    def code(self, x, training=False):
+        """A draw of Z ~ Q(Z|x): the code for deterministic encoders, a reparameterised sample otherwise."""
+        return self.posterior(x, training).z
 
     def encode(self, x):
         """The code of ``x`` (the mean code for a Gaussian encoder; one noise draw, ε = 0, for an implicit one)."""
@@ -236,46 +302,60 @@ class GenerativeModel(keras.Model):
         """``num_samples`` model samples G(z), z ~ P_Z; the same ``seed`` gives the same samples."""
         return self.decode(self.prior_sample(num_samples, seed))
 
+    def reconstruction(self, x, z, training):
+        """E c(X, G(z)) over the batch, with the model's ``cost_fn``."""
+        logits = self.decoder(z, training=training)
+        return tf.reduce_mean(self.cost_fn(x, self.decoder.activate(logits), logits))
+
     # --------------------------------------------------------------- training
     @property
     def metrics(self):
-        return list(self.trackers.values())
+        return list(getattr(self, "_trackers", {}).values())  # created by build(), one per ``tracked`` name
 
-    def loss_terms(self, x, training):
-        """Returns ``(loss, logs)``: the scalar a single player minimises and the values to log."""
-        raise NotImplementedError
+    def prepare(self, x, training):
+        """Hook: values every update of the step shares (``batch.shared``); none by default."""
+        del x, training
+        return {}
 
-    def minimize(self, player, loss_fn):
-        """One update of ``player`` on ``loss_fn() -> (loss, logs)``; returns the logs."""
-        logs = {}
-
-        def loss_only():
-            loss, more = loss_fn()
-            logs.update(more)
-            return loss
-
-        self.apply_update(self._player_optimizers[player], self.player_variables(player), loss_only)
+    def summarize(self, logs):
+        """Hook: the logs of one step from the logs of its updates (by default unchanged)."""
         return logs
 
-    @staticmethod
-    def apply_update(optimizer, variables, loss_fn):
-        """Differentiates ``loss_fn()`` divided by the replica count (the optimizer sums over replicas)."""
-        num_replicas, _ = replica_info()
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-            scaled = loss / num_replicas
-        optimizer.apply(tape.gradient(scaled, variables), variables)
-        return loss
+    def loss_terms(self, batch):
+        """The loss hook of a single-player recipe: ``(loss, logs)``."""
+        raise NotImplementedError
+
+    def apply_update(self, update, batch):
+        """Runs one declared ``update`` on ``batch``; returns its logs."""
+        logs = descend(self._player_optimizers[update.player], self.player_variables(update.player),
+                       lambda: getattr(self, update.loss)(batch))
+        if update.after:
+            getattr(self, update.after)()
+        return logs
+
+    def run_updates(self, x, training):
+        """One step of the declared updates (with gradients when ``training``); returns the step's logs.
+
+        The escape hatch: a recipe whose step is not a sequence of player updates overrides
+        this method (and nothing else of the loop). In inference mode (``test_step``) every
+        loss hook runs once, without updates.
+        """
+        shared = self.prepare(x, training)
+        logs = {}
+        for update in self.updates:
+            per_repeat = []
+            for k in range(update.repeats if training else 1):
+                batch = Batch(x, training, shared, k)
+                per_repeat.append(self.apply_update(update, batch) if training
+                                  else getattr(self, update.loss)(batch)[1])
+            logs.update({name: tf.add_n([r[name] for r in per_repeat]) / len(per_repeat) for name in per_repeat[0]})
+        return self.summarize(logs)
 
     def train_step(self, data):
-        x = self.unpack(data)
-        logs = self.minimize("optimizer", lambda: self.loss_terms(x, training=True))
-        return self.record(logs)
+        return self.record(self.run_updates(self.unpack(data), training=True))
 
     def test_step(self, data):
-        x = self.unpack(data)
-        _, logs = self.loss_terms(x, training=False)
-        return self.record(logs, advance=False)
+        return self.record(self.run_updates(self.unpack(data), training=False), advance=False)
 
     def unpack(self, data):
         """Accepts ``x`` or ``(x, ...)`` batches (labels are ignored)."""
@@ -288,10 +368,10 @@ class GenerativeModel(keras.Model):
     def record(self, logs, advance=True):
         """Updates the trackers, advances the step, returns the logs ``fit`` prints."""
         for name, value in logs.items():
-            self.trackers[name].update_state(value)
+            self._trackers[name].update_state(value)
         if advance:
             self.step.assign_add(1)
-        results = {name: t.result() for name, t in self.trackers.items()}
+        results = {name: t.result() for name, t in self._trackers.items()}
         if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3 fails to reduce scalar outputs across workers (keras issue 20585).
             results = {k: tf.reshape(v, [1]) for k, v in results.items()}
@@ -314,10 +394,13 @@ class GenerativeModel(keras.Model):
 
         def replica_step(x, seed):
             x = self.unpack(x)
-            num_replicas, _ = replica_info()
-            pz = self.prior_scale * tf.random.stateless_normal([tf.shape(x)[0] * num_replicas, self.latent_dim], seed)
-            return self.apply_update(opt, self.encoder.trainable_variables,
-                                     lambda: moment_matching_loss(self.gather(self.code(x, training=True)), pz))
+            pz = distribute.global_normal(tf.shape(x)[0], self.latent_dim, seed, self.prior_scale)
+
+            def loss():
+                value = moment_matching_loss(distribute.gather(self.code(x, training=True)), pz)
+                return value, {"loss": value}
+
+            return descend(opt, self.encoder.trainable_variables, loss)["loss"]
 
         @tf.function
         def step(x, seed):

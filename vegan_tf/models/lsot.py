@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from vegan_tf import costs, divergences, ot
-from vegan_tf.models.base import PRIOR_SALT, GenerativeModel, replica_info
+from vegan_tf import costs, distribute, divergences
+from vegan_tf.models.base import GenerativeModel, Update
 
 TRANSPORT_FITS = ("median", "mean")
 
@@ -100,44 +100,23 @@ class LSOT(GenerativeModel):
     ```
     """
 
-    players = ("optimizer", "transport_optimizer")
+    network_roles = ("decoder", "encoder", "potential")
+    players = {"optimizer": ("encoder", "decoder"), "transport_optimizer": ("potential",)}
+    updates = (Update("optimizer", "reconstruction_terms"), Update("transport_optimizer", "transport_terms"))
     tracked = ("loss", "reconstruction", "transport")
 
     def __init__(self, decoder, encoder, potential, cost="l2sq", cost_scale=1.0, transport_fit="median", **kwargs):
         super().__init__(decoder, encoder, **kwargs)
         if self.encoder.kind != "deterministic":
             raise ValueError(f"LSOT's auto-encoder is deterministic; got an encoder of kind {self.encoder.kind!r}.")
-        self.potential = (potential if isinstance(potential, keras.layers.Layer)
-                          else keras.saving.deserialize_keras_object(potential))
-        if tuple(self.potential.input_shape_) != (self.latent_dim,):
-            raise ValueError(f"The potential takes {self.potential.input_shape_}, the codes are ({self.latent_dim},).")
-        self.cost_name, self.cost_scale = cost, cost_scale
-        self.cost = costs.get(cost, cost_scale)
         if transport_fit not in TRANSPORT_FITS:
             raise ValueError(f"transport_fit must be one of {TRANSPORT_FITS}, got {transport_fit!r}.")
-        self.transport_fit = transport_fit
-
-    @classmethod
-    def from_model_config(cls, cfg, data_shape):
-        """Auto-encoder from the shared keys; φ is an MLP of widths ``transport_hidden`` (default ``hidden``)."""
-        from vegan_tf import models  # the registry module holds the shared network builders
-        kwargs = models.model_kwargs(cfg)
-        hidden = kwargs.pop("transport_hidden", cfg.get("hidden", (256, 256)))
-        spread = kwargs.pop("transport_bias_stddev", cfg.get("prior_scale", 1.0))
-        potential = models.make_critic(cfg, (cfg["latent_dim"],), hidden=hidden, first_bias_stddev=spread)
-        return cls(decoder=models.make_decoder(cfg, data_shape), encoder=models.make_encoder(cfg, data_shape),
-                   potential=potential, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(potential=keras.saving.serialize_keras_object(self.potential), cost=self.cost_name,
-                      cost_scale=self.cost_scale, transport_fit=self.transport_fit)
-        return config
-
-    def player_variables(self, player):
-        if player == "transport_optimizer":  # T = ∇φ ignores φ's constant: its output bias gets no gradient
-            return [v for v in self.potential.trainable_variables if v is not self.potential.head.bias]
-        return self.encoder.trainable_variables + self.decoder.trainable_variables
+        self.configure(potential=potential, cost=cost, cost_scale=cost_scale, transport_fit=transport_fit)
+        if tuple(self.potential.input_shape_) != (self.latent_dim,):
+            raise ValueError(f"The potential takes {self.potential.input_shape_}, the codes are ({self.latent_dim},).")
+        self.cost_fn = costs.get(cost, cost_scale)
+        self.potential.build()
+        self.potential.head.bias.trainable = False  # T = ∇φ ignores φ's constant: no gradient reaches it
 
     # ------------------------------------------------------------- the map
     def transport(self, z, training=False):
@@ -153,46 +132,23 @@ class LSOT(GenerativeModel):
         return self.decode(self.transport(self.prior_sample(num_samples, seed)))
 
     # ------------------------------------------------------------- losses
-    def reconstruction_terms(self, x, training):
-        codes = self.code(x, training=training)
-        logits = self.decoder(codes, training=training)
-        reconstruction = tf.reduce_mean(self.cost(x, self.decoder.activate(logits), logits))
-        return reconstruction, codes
+    def reconstruction_terms(self, batch):
+        """The auto-encoder's reconstruction cost (the first phase of the paper)."""
+        reconstruction = self.reconstruction(batch.x, self.code(batch.x, batch.training), batch.training)
+        return reconstruction, {"reconstruction": reconstruction}
 
-    def transport_terms(self, codes, training):
+    def transport_terms(self, batch):
+        """L_T against the codes of the encoder after this step's update, in inference mode (what ``encode`` gives)."""
+        transport = self.transport_loss(self.code(batch.x, training=False), batch.training)
+        return transport, {"transport": transport}
+
+    def transport_loss(self, codes, training):
         """L_T on this replica's rows of the globally matched (prior, code) pairs."""
-        n = tf.shape(codes)[0]
-        y = self.gather(tf.stop_gradient(codes))
-        z = self.global_normal(n, self.latent_dim, PRIOR_SALT, self.prior_scale)
-        matched = tf.gather(y, ot.assignment(z, y))
-        _, replica_id = replica_info()
-        rows = slice(replica_id * n, (replica_id + 1) * n)
-        residual = self.transport(z[rows], training=training) - matched[rows]
+        z, matched = distribute.coupled_rows(self.prior_draws(tf.shape(codes)[0], "global"), codes)
+        residual = self.transport(z, training=training) - matched
         if self.transport_fit == "median":
             return tf.reduce_mean(divergences.guarded_norm(residual))
         return tf.reduce_mean(tf.reduce_sum(tf.square(residual), axis=1))
 
-    def train_step(self, data):
-        x = self.unpack(data)
-
-        def autoencoder_loss():
-            reconstruction, _ = self.reconstruction_terms(x, training=True)
-            return reconstruction, {"reconstruction": reconstruction}
-
-        logs = self.minimize("optimizer", autoencoder_loss)
-        codes = self.code(x, training=False)  # what ``encode`` gives: the map's target at sampling time
-
-        def transport_loss():
-            transport = self.transport_terms(codes, training=True)
-            return transport, {"transport": transport}
-
-        logs.update(self.minimize("transport_optimizer", transport_loss))
-        logs["loss"] = logs["reconstruction"] + logs["transport"]
-        return self.record(logs)
-
-    def test_step(self, data):
-        x = self.unpack(data)
-        reconstruction, codes = self.reconstruction_terms(x, training=False)
-        transport = self.transport_terms(codes, training=False)
-        logs = {"loss": reconstruction + transport, "reconstruction": reconstruction, "transport": transport}
-        return self.record(logs, advance=False)
+    def summarize(self, logs):
+        return {**logs, "loss": logs["reconstruction"] + logs["transport"]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from vegan_tf import ot
-from vegan_tf.models.base import PRIOR_SALT, GenerativeModel
+from vegan_tf import distribute, ot
+from vegan_tf.models.base import GenerativeModel
 
 
 @keras.saving.register_keras_serializable("vegan_tf")
@@ -64,7 +64,8 @@ class SinkhornGenerator(GenerativeModel):
     ```
     """
 
-    tracked = ("loss",)
+    network_roles = ("decoder",)
+    players = {"optimizer": ("decoder",)}
 
     def __init__(self, decoder, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual", encoder=None,
                  **kwargs):
@@ -75,26 +76,13 @@ class SinkhornGenerator(GenerativeModel):
             raise ValueError(f"p must be 1 or 2, got {p!r}.")
         if objective not in ("dual", "cost"):
             raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}.")
-        self.epsilon, self.p, self.num_iters = float(epsilon), int(p), int(num_iters)
-        self.debiased, self.objective = bool(debiased), objective
+        self.configure(epsilon=float(epsilon), p=int(p), num_iters=int(num_iters), debiased=bool(debiased),
+                       objective=objective)
 
-    @classmethod
-    def from_model_config(cls, cfg, data_shape):
-        """A generator only, sized by ``config.model``."""
-        from vegan_tf import models  # the registry module holds the shared network builders
-        return cls(decoder=models.make_decoder(cfg, data_shape), **models.model_kwargs(cfg))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(epsilon=self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
-                      objective=self.objective)
-        return config
-
-    def loss_terms(self, x, training):
-        z = self.local_normal(tf.shape(x)[0], self.latent_dim, PRIOR_SALT, self.prior_scale)
-        fake = self.decoder.activate(self.decoder(z, training=training))
+    def loss_terms(self, batch):
+        fake = self.decoder.activate(self.decoder(self.prior_draws(tf.shape(batch.x)[0]), training=batch.training))
         # One all-gather for both batches: two unordered collectives can pair up wrongly across replicas.
-        both = self.gather(tf.stack([fake, x], axis=1))
+        both = distribute.gather(tf.stack([fake, batch.x], axis=1))
         loss = ot.sinkhorn_loss(both[:, 0], both[:, 1], self.epsilon, p=self.p, num_iters=self.num_iters,
                                 debiased=self.debiased, objective=self.objective)
         return loss, {"loss": loss}

@@ -7,8 +7,8 @@ import math
 import keras
 import tensorflow as tf
 
-from vegan_tf import divergences
-from vegan_tf.models.base import PRIOR_SALT, GenerativeModel
+from vegan_tf import distribute, divergences
+from vegan_tf.models.base import PRIOR_SALT, GenerativeModel, Update
 
 # Salts of the noise of critic iteration k: prior draws 100 + 2k, interpolation weights 101 + 2k.
 _CRITIC_SALT = 100
@@ -33,7 +33,7 @@ class WGAN(GenerativeModel):
     (Arjovsky et al., Algorithm 1) the penalty is dropped and every critic weight
     is clipped to [−c, c] after each critic update. The generator minimises
     −E f(G(z)). The defaults are Algorithm 1's: λ = 10, n_critic = 5, and
-    ``compile()`` without optimizers takes Adam(10⁻⁴, β₁ = 0, β₂ = 0.9) for both
+    ``compile()`` without optimizers (``default_optimizer``) takes Adam(10⁻⁴, β₁ = 0, β₂ = 0.9) for both
     players (RMSprop(5·10⁻⁵) with ``penalty="clip"``, c = 0.01).
 
     One ``train_step`` is one iteration of Algorithm 1: ``n_critic`` critic updates,
@@ -82,7 +82,8 @@ class WGAN(GenerativeModel):
     ```
     """
 
-    players = ("optimizer", "critic_optimizer")
+    network_roles = ("decoder", "critic")
+    players = {"optimizer": ("decoder",), "critic_optimizer": ("critic",)}
     tracked = ("loss", "wasserstein", "gradient_penalty", "generator_loss")
 
     def __init__(self, decoder, critic, penalty="gp", lam=10.0, clip_value=0.01, n_critic=5,
@@ -96,50 +97,31 @@ class WGAN(GenerativeModel):
             raise ValueError(f"critic_batches must be one of {CRITIC_BATCHES}, got {critic_batches!r}.")
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
-        self.critic = critic if isinstance(critic, keras.layers.Layer) else keras.saving.deserialize_keras_object(critic)
+        self.configure(critic=critic, penalty=penalty, lam=float(lam), clip_value=float(clip_value),
+                       n_critic=int(n_critic), critic_batches=critic_batches)
         if tuple(self.critic.input_shape_) != self.data_shape:
             raise ValueError(f"The critic takes {self.critic.input_shape_}, the generator makes {self.data_shape}.")
-        self.penalty, self.lam, self.clip_value = penalty, float(lam), float(clip_value)
-        self.n_critic, self.critic_batches = int(n_critic), critic_batches
 
-    @classmethod
-    def from_model_config(cls, cfg, data_shape):
-        """Builds generator and critic from ``config.model`` (``critic_hidden`` / ``critic_filters`` size f)."""
-        from vegan_tf import models  # the registry module holds the shared network builders
-        return cls(decoder=models.make_decoder(cfg, data_shape), critic=models.make_critic(cfg, data_shape),
-                   **models.model_kwargs(cfg))
+    @property
+    def updates(self):
+        """Algorithm 1: n_critic critic updates (each followed by clipping for WGAN), then the generator's."""
+        return (Update("critic_optimizer", "critic_terms", repeats=self.n_critic,
+                       after="clip_critic" if self.penalty == "clip" else None),
+                Update("optimizer", "generator_terms"))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(critic=keras.saving.serialize_keras_object(self.critic), penalty=self.penalty, lam=self.lam,
-                      clip_value=self.clip_value, n_critic=self.n_critic, critic_batches=self.critic_batches)
-        return config
-
-    # ------------------------------------------------------------- players
-    def compile(self, optimizer=None, critic_optimizer=None, **kwargs):
-        """Both optimizers default to the paper's (see the class docstring)."""
-        super().compile(optimizer=optimizer or self.paper_optimizer(),
-                        critic_optimizer=critic_optimizer or self.paper_optimizer(), **kwargs)
-
-    def paper_optimizer(self):
+    def default_optimizer(self, player):
+        """Algorithm 1's optimizers (see the class docstring), for both players."""
+        del player
         if self.penalty == "gp":
             return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
         return keras.optimizers.RMSprop(5e-5)
 
-    def updates_per_step(self, player):
-        return self.n_critic if player == "critic_optimizer" else 1
-
-    def player_variables(self, player):
-        network = self.critic if player == "critic_optimizer" else self.decoder
-        return network.trainable_variables
-
     # ------------------------------------------------------------- losses
     def generate(self, n, salt, training=True):
         """G(z) for n per-example prior draws of the stream ``salt`` (sigmoid / linear output applied)."""
-        z = self.local_normal(n, self.latent_dim, salt, self.prior_scale)
-        return self.decoder.activate(self.decoder(z, training=training))
+        return self.decoder.activate(self.decoder(self.prior_draws(n, salt=salt), training=training))
 
-    def critic_terms(self, real, fake, salt):
+    def critic_loss(self, real, fake, salt):
         """``(L_f, logs)`` on a real and a generated batch; ``salt`` draws the interpolation weights."""
         real_scores = self.critic(real, training=True)
         fake_scores = self.critic(fake, training=True)
@@ -159,47 +141,19 @@ class WGAN(GenerativeModel):
     def critic_batch(self, x, k):
         return x[k::self.n_critic] if self.critic_batches == "split" else x
 
-    def train_step(self, data):
-        x = self.unpack(data)
-        critic_logs = []
-        for k in range(self.n_critic):
-            real = self.critic_batch(x, k)
-            fake = tf.stop_gradient(self.generate(tf.shape(real)[0], _CRITIC_SALT + 2 * k))
-            critic_logs.append(self.minimize(
-                "critic_optimizer", lambda: self.critic_terms(real, fake, _CRITIC_SALT + 2 * k + 1)))
-            if self.penalty == "clip":
-                clip_weights(self.critic.trainable_variables, self.clip_value)
-        logs = {name: tf.add_n([l[name] for l in critic_logs]) / self.n_critic for name in critic_logs[0]}
+    def critic_terms(self, batch):
+        """Critic iteration k = ``batch.repeat`` of Algorithm 1 (its own z and ε streams)."""
+        real = self.critic_batch(batch.x, batch.repeat)
+        fake = tf.stop_gradient(self.generate(tf.shape(real)[0], _CRITIC_SALT + 2 * batch.repeat, batch.training))
+        return self.critic_loss(real, fake, _CRITIC_SALT + 2 * batch.repeat + 1)
 
-        def generator_loss():
-            fake = self.generate(tf.shape(self.critic_batch(x, 0))[0], PRIOR_SALT)
-            loss = divergences.wasserstein_generator_loss(self.critic(fake, training=True))
-            return loss, {"generator_loss": loss}
+    def generator_terms(self, batch):
+        """The generator's loss −E f(G(z)) on as many draws as one critic minibatch."""
+        fake = self.generate(tf.shape(self.critic_batch(batch.x, 0))[0], PRIOR_SALT, batch.training)
+        loss = divergences.wasserstein_generator_loss(self.critic(fake, training=True))
+        return loss, {"generator_loss": loss}
 
-        logs.update(self.minimize("optimizer", generator_loss))
-        return self.record(logs)
-
-    def test_step(self, data):
-        x = self.unpack(data)
-        fake = self.generate(tf.shape(x)[0], PRIOR_SALT, training=False)
-        _, logs = self.critic_terms(x, fake, _CRITIC_SALT + 1)
-        logs["generator_loss"] = divergences.wasserstein_generator_loss(self.critic(fake))
-        return self.record(logs, advance=False)
-
-
-def clip_weights(variables, clip_value):
-    """Clips every variable to [−c, c] in place (WGAN, Arjovsky et al. 2017, Algorithm 1, l. 8).
-
-    Done in cross-replica context, like an optimizer update: a Keras variable under
-    ``MirroredStrategy`` cannot be assigned from a replica.
-    """
-    def clip_all(strategy, variables):
-        for v in variables:
-            strategy.extended.update(v.value, lambda t: t.assign(tf.clip_by_value(t, -clip_value, clip_value)),
-                                     group=False)
-
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # already in cross-replica context
-        clip_all(tf.distribute.get_strategy(), list(variables))
-    else:
-        ctx.merge_call(clip_all, args=(list(variables),))
+    def clip_critic(self):
+        """Clips every critic weight to [−c, c] (Arjovsky et al. 2017, Algorithm 1, l. 8)."""
+        c = self.clip_value
+        distribute.update_variables(self.critic.trainable_variables, lambda t: tf.clip_by_value(t, -c, c))

@@ -11,8 +11,10 @@ Two architectures cover the zoo:
 
 Every network is a registered Keras layer that echoes its arguments in
 ``get_config``, so models holding them round-trip through ``.keras`` files.
+``builders.build(role, config, ...)`` makes them from a config's flat keys.
 """
 
+from vegan_tf.networks import builders
 from vegan_tf.networks.layers import Critic, Decoder, Encoder
 
-__all__ = ["Critic", "Decoder", "Encoder"]
+__all__ = ["Critic", "Decoder", "Encoder", "builders"]
