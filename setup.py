@@ -1,8 +1,11 @@
 """vegan_tf: optimal-transport generative models (the VEGAN cookbook) in TensorFlow 2 / Keras 3."""
 
 import os
+import re
 
 from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join("vegan_tf", "__init__.py")).read()).group(1)
 
 
 def shipped_models():
@@ -15,7 +18,7 @@ def shipped_models():
 
 setup(
     name="vegan_tf",
-    version="0.1.0",
+    version=VERSION,
     description="Optimal-transport generative models (WAE, AAE, VAE, AVB, WGAN-GP, Sinkhorn, LSOT) in TensorFlow 2 / Keras 3",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

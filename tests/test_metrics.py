@@ -9,6 +9,7 @@ import scipy.ndimage
 import scipy.optimize
 import scipy.spatial.distance
 
+from test_costs_divergences import numpy_mmd
 from vegan_tf.metrics import (
     fid_from_activations,
     kid_from_activations,
@@ -190,12 +191,7 @@ def test_fid_matches_scipy_reference():
 def _mmd2_reference(x, y):
     """Unbiased MMD² with k(u, v) = (u·v / d + 1)³, by explicit loops."""
     d = x.shape[1]
-    k = lambda u, v: (np.dot(u, v) / d + 1.0) ** 3  # noqa: E731
-    m, n = len(x), len(y)
-    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
-    yy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
-    xy = sum(k(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
-    return xx + yy - 2 * xy
+    return numpy_mmd(x, y, lambda u, v: (np.dot(u, v) / d + 1.0) ** 3)
 
 
 def test_kid_full_set_matches_reference():

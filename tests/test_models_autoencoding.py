@@ -162,7 +162,7 @@ def test_aae_step_runs_three_phases():
     model.compile(optimizer="adam", adversary_optimizer="adam", generator_optimizer="adam")
     logs = model.train_step(batch())
     assert set(logs) == set(model.tracked)
-    iterations = {p: int(o.iterations.numpy()) for p, o in model._player_optimizers.items()}
+    iterations = {p: int(o.iterations.numpy()) for p, o in model.player_optimizers().items()}
     assert iterations == {"optimizer": 1, "adversary_optimizer": 1, "generator_optimizer": 1}
     assert float(logs["loss"]) == pytest.approx(float(logs["reconstruction"]) + float(logs["penalty"]), rel=1e-6)
 

@@ -49,7 +49,7 @@ def test_fit_steps_update_weights_and_log_losses(name):
     changed = [not np.allclose(b, np.array(a)) for b, a in zip(before, model.trainable_weights)]
     assert any(changed)
     for player in model.players:  # every player's optimizer took a step
-        assert int(model._player_optimizers[player].iterations.numpy()) >= 4
+        assert int(model.player_optimizers()[player].iterations.numpy()) >= 4
 
 
 @pytest.mark.parametrize("name", NAMES)

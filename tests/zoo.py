@@ -42,7 +42,7 @@ def assert_weights_close(a, b, rtol=1e-5, atol=1e-6):
 
 def optimizer_state(model):
     """Every player's optimizer variables, by player."""
-    return {player: [np.array(v) for v in opt.variables] for player, opt in model._player_optimizers.items()}
+    return {player: [np.array(v) for v in opt.variables] for player, opt in model.player_optimizers().items()}
 
 
 __all__ = ["assert_weights_close", "digits_batches", "keras", "models", "optimizer_state", "tiny_config",

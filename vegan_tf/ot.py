@@ -36,7 +36,6 @@ import collections
 import numpy as np
 import ot as pot  # POT, Python Optimal Transport (not this module)
 import scipy.optimize
-import scipy.spatial.distance
 import tensorflow as tf
 
 SinkhornResult = collections.namedtuple("SinkhornResult", ["f", "g", "plan", "cost", "dual"])
@@ -260,13 +259,10 @@ def _envelope(result, cost):
 
 
 def _cost_matrix_np(x, y, p):
+    """:func:`pairwise_cost` in float64, as a numpy array (for POT and scipy)."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    if p == 2:
-        return scipy.spatial.distance.cdist(x, y, "sqeuclidean")
-    if p == 1:
-        return scipy.spatial.distance.cdist(x, y, "euclidean")
-    raise ValueError(f"p must be 1 or 2, got {p!r}")
+    return pairwise_cost(x, y, p).numpy()
 
 
 def exact_ot(x, y, a=None, b=None, p=2, num_iter_max=10_000_000):
@@ -291,8 +287,8 @@ def exact_ot(x, y, a=None, b=None, p=2, num_iter_max=10_000_000):
     return float(np.sum(plan * cost)), plan
 
 
-def _matching_np(x, y):
-    _, cols = scipy.optimize.linear_sum_assignment(_cost_matrix_np(x, y, 2))
+def _matching_np(cost):
+    _, cols = scipy.optimize.linear_sum_assignment(cost)
     return cols.astype(np.int32)
 
 
@@ -300,7 +296,7 @@ def assignment(x, y):
     """Exact optimal matching of two equal-size minibatches (squared Euclidean cost).
 
     Solves min_σ Σ_i ||x_i - y_σ(i)||² with scipy's ``linear_sum_assignment``
-    (run in float64 through ``tf.numpy_function``, so it works inside a
+    on the float64 cost matrix of :func:`pairwise_cost` (through ``tf.numpy_function``, so it works inside a
     ``tf.function``; not XLA-compilable, and not differentiable -- the
     permutation is piecewise constant).
 
@@ -313,8 +309,8 @@ def assignment(x, y):
     """
     x = tf.convert_to_tensor(x)
     static_n = x.shape[:1]
-    x = tf.stop_gradient(_flatten(x))
-    y = tf.stop_gradient(_flatten(y))
-    perm = tf.numpy_function(_matching_np, [x, y], tf.int32, stateful=False)
+    cost = pairwise_cost(tf.cast(tf.stop_gradient(_flatten(x)), tf.float64),
+                         tf.cast(tf.stop_gradient(_flatten(y)), tf.float64))
+    perm = tf.numpy_function(_matching_np, [cost], tf.int32, stateful=False)
     perm.set_shape(static_n)
     return perm

@@ -46,7 +46,7 @@ def read_config(workdir):
 
 def checkpoint_manager(model, directory, max_to_keep=None):
     """A ``CheckpointManager`` over the model (with its step) and every player's optimizer."""
-    checkpoint = tf.train.Checkpoint(model=model, **model._player_optimizers)
+    checkpoint = tf.train.Checkpoint(model=model, **model.player_optimizers())
     return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep)
 
 

@@ -135,7 +135,6 @@ class GenerativeModel(keras.Model):
         self._args = ["decoder", "encoder", "prior_scale", "seed"]
         self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False,
                                     aggregation="only_first_replica", name="step")
-        self._player_optimizers = {}
 
     def configure(self, **args):
         """Sets constructor arguments as attributes (networks deserialized) and echoes them in ``get_config``."""
@@ -181,12 +180,17 @@ class GenerativeModel(keras.Model):
                             f"its optimizers are {names}.")
         optimizers = {name: keras.optimizers.get(opt) for name, opt in optimizers.items()}
         super().compile(optimizer=optimizers[names[0]], **kwargs)
-        self._player_optimizers = optimizers
+        for name in names[1:]:
+            setattr(self, name, optimizers[name])  # tracked, so checkpoints and .keras files hold its state
         self.build()  # every network exists by now; the optimizers need the variables
-        for name, opt in optimizers.items():
-            if name != names[0]:
-                setattr(self, name, opt)  # tracked, so checkpoints and .keras files hold its state
         self.build_optimizers()
+
+    def player_optimizers(self):
+        """Player name -> its optimizer (``model.optimizer`` for the first player); empty before ``compile``."""
+        if not getattr(self, "compiled", False):
+            return {}
+        names = list(self.players)
+        return {name: self.optimizer if i == 0 else getattr(self, name) for i, name in enumerate(names)}
 
     def default_optimizer(self, player):
         """The optimizer ``compile`` uses for a player it is not given (Keras' Adam unless a paper says otherwise)."""
@@ -197,7 +201,7 @@ class GenerativeModel(keras.Model):
         """Creates every optimizer's slots on its player's variables (must precede the first step)."""
         if not self.built:
             return
-        for name, opt in self._player_optimizers.items():
+        for name, opt in self.player_optimizers().items():
             if not opt.built:
                 opt.build(self.player_variables(name))
 
@@ -211,9 +215,9 @@ class GenerativeModel(keras.Model):
         return sum(u.repeats for u in self.updates if u.player == player)
 
     def get_compile_config(self):
-        if not self._player_optimizers:
+        if not self.player_optimizers():
             return None
-        return {name: keras.saving.serialize_keras_object(opt) for name, opt in self._player_optimizers.items()}
+        return {name: keras.saving.serialize_keras_object(opt) for name, opt in self.player_optimizers().items()}
 
     def compile_from_config(self, config):
         if not config:
@@ -327,7 +331,7 @@ class GenerativeModel(keras.Model):
 
     def apply_update(self, update, batch):
         """Runs one declared ``update`` on ``batch``; returns its logs."""
-        logs = descend(self._player_optimizers[update.player], self.player_variables(update.player),
+        logs = descend(self.player_optimizers()[update.player], self.player_variables(update.player),
                        lambda: getattr(self, update.loss)(batch))
         if update.after:
             getattr(self, update.after)()
