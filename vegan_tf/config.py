@@ -29,8 +29,6 @@ from __future__ import annotations
 import ml_collections
 from ml_collections import config_dict
 
-from vegan_tf.distribute import STRATEGIES
-
 SCHEDULES = ("constant", "piecewise", "cosine")
 #: Types of the model keys whose default is "derived from another key" (``None``).
 _DERIVED_TYPES = {"output_activation": str, "transport_bias_stddev": float}

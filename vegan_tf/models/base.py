@@ -38,7 +38,7 @@ import tensorflow as tf
 from vegan_tf import distribute
 
 # Salts that separate the random streams drawn in one step.
-PRIOR_SALT, ENCODER_SALT, EXTRA_SALT = 1, 2, 3
+PRIOR_SALT, ENCODER_SALT = 1, 2
 
 
 class Update(NamedTuple):
