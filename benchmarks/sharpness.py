@@ -29,14 +29,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from vegan_tf import config as config_lib, data, metrics, train  # noqa: E402
+import harness
 
 #: The budget every model is trained at (dotted config keys).
 BUDGET = {"model.filters": (16, 32, 64), "model.decoder_filters": (64, 32, 16), "train.steps_per_epoch": 300,
@@ -52,23 +48,20 @@ EXTRA = {
 
 
 def mnist_config(model, data_name, steps):
-    config = config_lib.from_file(os.path.join(ROOT, "configs", f"{model}_mnist.py"))
-    for key, value in {**BUDGET, **EXTRA.get(model, {}), "train.num_steps": steps, "data.name": data_name}.items():
-        *path, leaf = key.split(".")
-        node = config
-        for part in path:
-            node = node[part]
-        node[leaf] = value
-    return config
+    """``configs/<model>_mnist.py`` at the shared budget."""
+    return harness.load_config(os.path.join("configs", f"{model}_mnist.py"),
+                               {**BUDGET, **EXTRA.get(model, {}), "train.num_steps": steps, "data.name": data_name})
 
 
 def batched(fn, x, size=500):
     return np.concatenate([fn(x[i:i + size]).numpy() for i in range(0, len(x), size)])
 
 
-def measure(workdir, num_samples, seed):
-    """Sharpness of samples and test reconstructions of the model in ``workdir``."""
-    model, config = train.restore_from_workdir(workdir)
+def measure(path, num_samples, seed):
+    """Sharpness of samples and test reconstructions of the model in the workdir ``path``."""
+    from vegan_tf import data, metrics, workdir
+
+    model, config = workdir.load(path)
     real = data.load_array(config.data.name, "test", limit=num_samples)
     samples = np.concatenate([model.sample(min(500, num_samples - i), seed + i).numpy()
                               for i in range(0, num_samples, 500)])
@@ -81,28 +74,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", required=True, help="Directory of the workdirs, one per model.")
     parser.add_argument("--models", default="vae,wae_mmd,wae_gan,aae,avb")
-    parser.add_argument("--data", default="../shared/data/mnist.npz", help="MNIST: a local .npz or 'mnist' (TFDS).")
+    parser.add_argument("--data", default="mnist", help="MNIST: 'mnist' (TFDS) or a local .npz path.")
     parser.add_argument("--steps", type=int, default=3000, help="Training steps of models trained here.")
     parser.add_argument("--num_samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    from vegan_tf import train  # after the flags: TensorFlow starts slowly
 
     rows = {}
     for model in args.models.split(","):
-        workdir = os.path.join(args.root, model)
-        if not os.path.exists(os.path.join(workdir, "metrics.json")):
-            print(f"Training {model} in {workdir} ...", flush=True)
-            train.train_and_evaluate(mnist_config(model, args.data, args.steps), workdir)
-        rows[model] = measure(workdir, args.num_samples, args.seed)
+        path = os.path.join(args.root, model)
+        if not os.path.exists(os.path.join(path, "metrics.json")):
+            print(f"Training {model} in {path} ...", flush=True)
+            train.train_and_evaluate(mnist_config(model, args.data, args.steps), path)
+        rows[model] = measure(path, args.num_samples, args.seed)
 
     real = next(iter(rows.values()))["real"]
     print(f"\nSharpness (variance of the Laplacian) on MNIST, {args.num_samples} images each; "
           f"real test digits: {real:.4f}\n")
-    print(f"| model | steps | samples | samples / real | reconstructions | reconstructions / real |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for model, r in rows.items():
-        print(f"| {model} | {r['step']} | {r['samples']:.4f} | {r['samples'] / real:.3f} | "
-              f"{r['reconstructions']:.4f} | {r['reconstructions'] / real:.3f} |")
+    header = ("model", "steps", "samples", "samples / real", "reconstructions", "reconstructions / real")
+    harness.markdown_table(header, [[model, r["step"], f"{r['samples']:.4f}", f"{r['samples'] / real:.3f}",
+                                     f"{r['reconstructions']:.4f}", f"{r['reconstructions'] / real:.3f}"]
+                                    for model, r in rows.items()], right=header[1:])
 
 
 if __name__ == "__main__":
