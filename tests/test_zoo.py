@@ -153,3 +153,17 @@ def test_every_shipped_config_builds_its_model(filename):
             config.model[key] = tuple(4 for _ in config.model[key])
     model = models.build(config.model, DATA_SHAPES.get(config.data.name, (2,)))
     assert model.sample(2, seed=0).shape[0] == 2
+
+
+def test_a_config_composes_a_row_and_refuses_settings_of_another():
+    """Any POT row from a config's keys; a setting of a divergence other than the chosen one is an error."""
+    config = config_lib.base_config("wae_mmd")
+    config.model.update(divergence="sinkhorn", epsilon=0.5, encoder_kind="gaussian", hidden=(8,))
+    model = models.build(config.model, (8, 8, 1))
+    assert type(model).__name__ == "WAEMMD" and model.divergence.name == "sinkhorn"
+    assert model.divergence.epsilon == 0.5 and model.encoder.kind == "gaussian"
+    config.model.kernel = "rbf"
+    with pytest.raises(ValueError, match="kernel is a setting of the 'mmd' divergence"):
+        models.build(config.model, (8, 8, 1))
+    with pytest.raises(ValueError, match=r"does not take; its keys are"):
+        models.build({**dict(config_lib.base_config("vae").model), "kernal": "imq"}, (8, 8, 1))
