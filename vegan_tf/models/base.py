@@ -2,10 +2,10 @@
 
 A recipe *declares* its players and its updates; ``GenerativeModel`` runs them:
 
-    class WAEGAN(POT):
-        players = {"optimizer": ("encoder", "decoder"), "adversary_optimizer": ("discriminator",)}
-        updates = (Update("adversary_optimizer", "adversary_terms"),   # Algorithm 1: D first,
-                   Update("optimizer", "loss_terms"))                   # then encoder + decoder
+    class WGAN(GenerativeModel):
+        players = {"optimizer": ("decoder",), "critic_optimizer": ("critic",)}
+        updates = (Update("critic_optimizer", "critic_terms", repeats=5),  # Algorithm 1: n_critic critic
+                   Update("optimizer", "generator_terms"))                   # updates, then the generator
 
 * ``players`` maps each optimizer (the names ``compile`` takes; the first is
   ``model.optimizer``) to the networks whose trainable variables it updates;
