@@ -51,6 +51,7 @@ def test_run_writes_every_output(tmp_path):
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["step"] == metrics["step"] == 4
     assert saved["num_eval"] == 40
+    assert saved["feature_net"] == "digits" and saved["fd"] > 0 and 0 <= saved["precision"] <= 1
     assert 0 < saved["relative_sharpness"] < 10
     assert saved["test_reconstruction_l2sq"] > 0
 

@@ -6,8 +6,11 @@ reloads the workdir's config and latest checkpoint and prints the metrics JSON
 that the training binary writes at the end of a run (``metrics.json``):
 
 * images: the test reconstruction error (squared L2 per image), the MMD between
-  test codes and prior draws (multi-scale IMQ), and the sharpness (variance of
-  the Laplacian) of model samples relative to real test images;
+  test codes and prior draws (multi-scale IMQ), the sharpness (variance of
+  the Laplacian) of model samples relative to real test images, and, where a
+  feature network exists for the data (``metrics.feature_net``), the Fréchet
+  distance, KID, precision/recall and density/coverage of samples against test
+  images in its feature space (``metrics.quality``);
 * 2-D points: the exact 2-Wasserstein distance between samples and test points,
   and, for the Gaussian-mixture sets, modes covered and the high-quality share.
 """
@@ -15,31 +18,40 @@ that the training binary writes at the end of a run (``metrics.json``):
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 
 import numpy as np
-import tensorflow as tf
 
 from vegan_tf import data, divergences, metrics, workdir
+from vegan_tf.metrics import feature_net as feature_net_lib
+from vegan_tf.metrics import quality
 
 
-def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0):
-    """Metrics of ``model`` against the test split of ``data_name`` (a dict of floats)."""
+def _in_batches(fn, n, size=500):
+    return np.concatenate([np.asarray(fn(i, min(size, n - i))) for i in range(0, n, size)])
+
+
+def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, feature_net="auto"):
+    """Metrics of ``model`` against the test split of ``data_name`` (a dict of floats).
+
+    ``model`` is a vegan_tf model or a loaded export (``vegan_tf.pretrained.Pretrained``): anything
+    with ``sample(n, seed)`` and, for the reconstruction metrics, ``encode``/``decode``.
+    ``feature_net``: the feature network of the sample-quality scores: ``"auto"`` (the shipped one
+    for ``data_name``, if any), a SavedModel path with a ``features`` signature, or ``None``.
+    """
     real = data.load_array(data_name, "test", limit=num_samples, data_dir=data_dir or None)
     n = len(real)
-    samples = np.concatenate([model.sample(min(500, n - i), seed + i).numpy() for i in range(0, n, 500)])
+    samples = _in_batches(lambda i, size: model.sample(size, seed + i), n)
     results = {"num_eval": int(n)}
-    if model.encoder is not None:
-        codes, recon = [], []
-        for i in range(0, n, 500):
-            batch = tf.constant(real[i:i + 500])
-            z = model.encode(batch)
-            codes.append(z.numpy())
-            recon.append(tf.reduce_sum(tf.square(tf.reshape(model.decode(z) - batch, [len(batch), -1])), 1).numpy())
-        codes = np.concatenate(codes)
-        prior = model.prior_sample(n, seed).numpy()
-        results["test_reconstruction_l2sq"] = float(np.mean(np.concatenate(recon)))
-        results["latent_mmd"] = float(divergences.mmd(codes, prior, "imq", base=divergences.wae_imq_base(
-            model.latent_dim, model.prior_scale)))
+    if getattr(model, "encoder", None) is not None or "encode" in getattr(model, "signatures", {}):
+        codes = _in_batches(lambda i, size: model.encode(real[i:i + size]), n)
+        recon = _in_batches(lambda i, size: model.decode(codes[i:i + size]), n)
+        results["test_reconstruction_l2sq"] = float(np.mean(np.sum(np.square(recon - real).reshape(n, -1), axis=1)))
+        if hasattr(model, "prior_sample"):
+            prior = model.prior_sample(n, seed).numpy()
+            results["latent_mmd"] = float(divergences.mmd(codes, prior, "imq", base=divergences.wae_imq_base(
+                model.latent_dim, model.prior_scale)))
     if real.ndim == 2:
         results["w2"] = float(metrics.wasserstein2(samples, real))
         try:
@@ -51,29 +63,54 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0):
             results["modes_covered"] = int(coverage["modes_covered"])
             results["num_modes"] = int(coverage["num_modes"])
             results["high_quality"] = float(coverage["high_quality"])
-    else:
-        results["sample_sharpness"] = float(metrics.sharpness(samples))
-        results["real_sharpness"] = float(metrics.sharpness(real))
-        results["relative_sharpness"] = results["sample_sharpness"] / max(results["real_sharpness"], 1e-12)
+        return results
+    results["sample_sharpness"] = float(metrics.sharpness(samples))
+    results["real_sharpness"] = float(metrics.sharpness(real))
+    results["relative_sharpness"] = results["sample_sharpness"] / max(results["real_sharpness"], 1e-12)
+    path = feature_net_lib.find(data_name) if feature_net == "auto" else feature_net
+    if path:
+        features = feature_net_lib.FeatureNet(path)
+        results.update(quality.scores(features(real), features(samples)))
+        results["feature_net"] = os.path.basename(os.path.normpath(path))
     return results
 
 
-def main(argv):
-    del argv
-    model, config = workdir.load(FLAGS.workdir)
-    results = evaluate_model(model, config.data.name, config.data.data_dir, FLAGS.num_samples, FLAGS.seed)
-    print(json.dumps(results, indent=2))
+def load_target(target, data_name=None):
+    """``(model, data_name, data_dir)`` for a training workdir, an exported SavedModel directory or a shipped model.
+
+    The data is the workdir's (an export under ``<workdir>/export/<step>`` finds its workdir's
+    config); otherwise ``data_name`` must say it.
+    """
+    from vegan_tf import pretrained
+
+    path = pathlib.Path(target)
+    if (path / "config.json").is_file():
+        model, config = workdir.load(str(path))
+        return model, data_name or config.data.name, config.data.data_dir
+    if path.is_dir():
+        versions = sorted((int(p.name) for p in path.iterdir() if p.name.isdigit()), reverse=True)
+        export = path / str(versions[0]) if versions and not (path / "saved_model.pb").is_file() else path
+        if not (export / "saved_model.pb").is_file():
+            raise FileNotFoundError(f"{target} is neither a training workdir (config.json) nor a SavedModel export.")
+        model = pretrained.Pretrained(export)
+        run_dir = export.parent.parent
+    else:
+        model = pretrained.load(str(target))  # a shipped model's name; FileNotFoundError lists the names
+        run_dir = pathlib.Path(model.path).parent
+    data_dir = ""
+    if (run_dir / "config.json").is_file():
+        config = workdir.read_config(str(run_dir))
+        data_name, data_dir = data_name or config.data.name, config.data.data_dir
+    if not data_name:
+        raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path).")
+    return model, data_name, data_dir
 
 
 def run():
-    from absl import app, flags
+    """Entry point of ``python -m vegan_tf.evaluate`` and the ``vegan-evaluate`` script (``vegan_tf.cli``)."""
+    from vegan_tf import cli
 
-    global FLAGS
-    flags.DEFINE_string("workdir", None, "A training workdir (config.json and checkpoints/).", required=True)
-    flags.DEFINE_integer("num_samples", 1000, "Test examples and model samples to compare.")
-    flags.DEFINE_integer("seed", 0, "Seed of the model samples.")
-    FLAGS = flags.FLAGS
-    app.run(main)
+    cli.run_evaluate()
 
 
 if __name__ == "__main__":

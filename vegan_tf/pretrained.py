@@ -22,7 +22,8 @@ import numpy as np
 import tensorflow as tf
 
 
-def _roots(root):
+def roots(root=None):
+    """Where shipped SavedModels are looked for, in order: `root`, $VEGAN_TF_SAVED_MODELS, the checkout, the install."""
     if root:
         yield pathlib.Path(root)
     if os.environ.get("VEGAN_TF_SAVED_MODELS"):
@@ -34,7 +35,7 @@ def _roots(root):
 def available(root=None):
     """Names of the shipped models found."""
     names = set()
-    for r in _roots(root):
+    for r in roots(root):
         if r.is_dir():
             names |= {p.name for p in r.iterdir() if p.is_dir() and any(c.name.isdigit() for c in p.iterdir())}
     return sorted(names)
@@ -82,7 +83,7 @@ class Pretrained:
 
 def load(name, root=None, version=None):
     """Loads the shipped model ``name`` (its newest version unless ``version`` is given)."""
-    for r in _roots(root):
+    for r in roots(root):
         base = r / name
         if base.is_dir():
             versions = sorted((int(p.name) for p in base.iterdir() if p.name.isdigit()))

@@ -4,7 +4,7 @@ ds = data.get_dataset("digits", "train", batch_size=64)   # float32 [64, 8, 8, 1
 """
 
 from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError
-from vegan_tf.data.datasets import KNOWN_NAMES, dataset_info, get_dataset, load_array, toy_modes
+from vegan_tf.data.datasets import KNOWN_NAMES, dataset_info, get_dataset, load_array, load_labels, toy_modes
 
 __all__ = [
     "DatasetInfo",
@@ -13,5 +13,6 @@ __all__ = [
     "dataset_info",
     "get_dataset",
     "load_array",
+    "load_labels",
     "toy_modes",
 ]

@@ -49,6 +49,15 @@ def load(name, split):
     return array
 
 
+def load_labels(name, split):
+    """The ``y_<split>`` array of the file (class labels), as int64."""
+    path, key = path_of(name), f"y_{split}"
+    with np.load(path, allow_pickle=False) as npz:
+        if key not in npz.files:
+            raise ValueError(f"{path!r} has no array {key!r} of labels: found keys {sorted(npz.files)}.")
+        return npz[key].astype(np.int64).reshape(-1)
+
+
 def info(name):
     """`DatasetInfo` read from the file (loads both splits)."""
     train, test = load(name, "train"), load(name, "test")

@@ -122,4 +122,12 @@ def load_array(name, split="test", limit=None, data_dir=None):
     return np.concatenate(batches)
 
 
+def load_labels(name, split="test", limit=None):
+    """Class labels of a split, aligned with ``load_array`` (digits and ``.npz`` files with ``y_<split>``)."""
+    source = _check_split(name, split)
+    if source is tfds_sets:
+        raise ValueError(f"Labels of the TFDS set {name!r} are not read here; use a .npz copy with y_train/y_test.")
+    return source.load_labels(name, split)[:limit]
+
+
 toy_modes = embedded.toy_modes

@@ -63,13 +63,21 @@ def load(name, split):
 
 
 @functools.lru_cache(maxsize=None)
-def _load_digits(split):
+def _load_digits(split, labels=False):
     from sklearn.datasets import load_digits  # pylint: disable=g-import-not-at-top
 
-    images = load_digits().images.astype(np.float32)[..., None] / 16.0
-    order = np.random.default_rng(0).permutation(len(images))
+    digits = load_digits()
+    values = digits.target.astype(np.int64) if labels else digits.images.astype(np.float32)[..., None] / 16.0
+    order = np.random.default_rng(0).permutation(len(values))
     idx = order[:_DIGITS_NUM_TRAIN] if split == "train" else order[_DIGITS_NUM_TRAIN:]
-    return _read_only(images[idx])
+    return _read_only(values[idx])
+
+
+def load_labels(name, split):
+    """int64 class labels of a split of ``digits``, in the order of ``load``."""
+    if name != DIGITS:
+        raise ValueError(f"The embedded set {name!r} has no class labels.")
+    return _load_digits(split, labels=True)
 
 
 @functools.lru_cache(maxsize=None)

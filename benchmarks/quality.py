@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""Sample quality of every recipe and of pythae's models at one budget, scored by one evaluator.
+
+    python benchmarks/quality.py --data=/path/to/mnist.npz --torch-python=/path/to/torch-venv/bin/python
+    python benchmarks/quality.py --data=/path/to/mnist.npz --rows=wae_mmd,vae --steps=600   # a quick look
+
+The protocol (the same for both libraries): MNIST, pythae's default MLP (784-512-d_z /
+d_z-512-784, ``model.hidden=(512,)``), d_z = 16, batch 100, ``--steps`` steps (6,000 = 10
+epochs) at a constant learning rate. Each vegan_tf recipe is trained by the training binary's
+``train_and_evaluate`` from its ``configs/<row>_mnist.py`` with only those settings replaced
+(its losses, λ, learning rates, critics and encoder pre-training are its own); pythae's
+``WAE_MMD``, ``VAE`` and ``Adversarial_AE`` are trained by ``benchmarks/pythae_reference.py``
+in a separate Python with torch and pythae (``--torch-python``; see benchmarks/README.md), at
+pythae's default learning rate and at 1e-3.
+
+Every model is scored the same way (``vegan_tf.evaluate`` / ``vegan_tf.metrics.quality``):
+1,000 samples against the first 1,000 test images, in the feature space of the shipped MNIST
+classifier (``saved_models/feature_nets/mnist``): Fréchet distance (FD), KID, precision and
+recall (k = 3), and the sharpness of the samples relative to the test images'. Training time
+is the wall time of ``fit`` (vegan_tf) or of pythae's pipeline, on the same machine, one run
+after the other. Workdirs are kept (``--workdir``): a row whose ``metrics.json`` exists is not
+trained again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import harness
+
+ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot", "pot_sinkhorn")
+PYTHAE = ("WAE_MMD", "VAE", "Adversarial_AE")
+#: The shared protocol, as overrides of each recipe's MNIST config.
+PROTOCOL = {"model.arch": "mlp", "model.hidden": (512,), "model.latent_dim": 16, "data.batch_size": 100,
+            "schedule.name": "constant", "train.eval_samples": 1000, "train.export": False, "train.verbose": 0,
+            "train.sample_every_epochs": 10**6}
+COLUMNS = ("fd", "kid", "precision", "recall", "relative_sharpness", "steps_per_s", "train_time_s")
+
+
+def train_row(row, args):
+    """Trains (or reuses) the row's workdir; returns its metrics."""
+    from vegan_tf import train
+
+    workdir = os.path.join(args.workdir, row)
+    path = os.path.join(workdir, "metrics.json")
+    if not os.path.exists(path):
+        overrides = {**PROTOCOL, "data.name": args.data, "train.num_steps": args.steps,
+                     "train.steps_per_epoch": args.steps // 10}
+        print(f"{row}: training {args.steps} steps in {workdir} ...", file=sys.stderr, flush=True)
+        train.train_and_evaluate(harness.load_config(f"configs/{row}_mnist.py", overrides), workdir)
+    with open(path) as f:
+        return json.load(f)
+
+
+def pythae_row(name, learning_rate, args, real):
+    """Trains pythae's ``name`` in the torch environment (or reuses its samples) and scores its samples."""
+    import numpy as np
+
+    from vegan_tf import metrics
+    from vegan_tf.metrics import feature_net, quality
+
+    out = os.path.join(args.workdir, f"pythae_{name}_lr{learning_rate:g}")
+    if not os.path.exists(os.path.join(out, "samples.npy")):
+        print(f"pythae {name} (lr {learning_rate:g}): training {args.steps // 600} epochs ...", file=sys.stderr,
+              flush=True)
+        done = subprocess.run([args.torch_python, os.path.join(harness.BENCHMARKS, "pythae_reference.py"),
+                               f"--data={args.data}", f"--model={name}", f"--out={out}",
+                               f"--epochs={args.steps // 600}", f"--learning-rate={learning_rate}", "--samples=1000"],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"pythae_reference.py failed for {name}:\n{done.stderr[-3000:]}")
+    samples = np.load(os.path.join(out, "samples.npy"))
+    with open(os.path.join(out, "timing.json")) as f:
+        result = json.load(f)
+    net = feature_net.FeatureNet(feature_net.find(args.data))
+    result.update(quality.scores(net(real), net(samples)))
+    result["relative_sharpness"] = metrics.sharpness(samples) / metrics.sharpness(real)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="MNIST as a .npz (x_train, y_train, x_test, y_test)")
+    parser.add_argument("--rows", default=",".join(ROWS), help="vegan_tf rows (configs/<row>_mnist.py)")
+    parser.add_argument("--pythae", default=",".join(PYTHAE), help="pythae models ('' for none)")
+    parser.add_argument("--torch-python", default="", help="a Python with torch and pythae (for the pythae rows)")
+    parser.add_argument("--steps", type=int, default=6000, help="training steps of batch 100 (a multiple of 600)")
+    parser.add_argument("--workdir", default="runs/quality")
+    args = parser.parse_args()
+    if args.steps % 600:
+        parser.error("--steps must be a multiple of 600 (whole epochs, for pythae)")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from vegan_tf import data
+
+    rows = [(row, "vegan_tf", train_row(row, args)) for row in filter(None, args.rows.split(","))]
+    if args.pythae and args.torch_python:
+        real = data.load_array(args.data, "test", limit=1000)
+        for name in args.pythae.split(","):
+            for lr in (1e-4, 1e-3):
+                rows.append((f"{name} (lr {lr:g})", "pythae", pythae_row(name, lr, args, real)))
+    elif args.pythae:
+        print("No --torch-python: pythae rows skipped.", file=sys.stderr)
+
+    print(f"\nMNIST, MLP 784-512-16, batch 100, {args.steps} steps, constant learning rate; 1,000 samples "
+          f"against 1,000 test images, features of saved_models/feature_nets/mnist. {harness.machine()}\n")
+    table = sorted(rows, key=lambda r: r[2]["fd"])
+    harness.markdown_table(("model", "library", "FD", "KID", "precision", "recall", "sharpness / real", "steps/s",
+                            "training time (s)"),
+                           [(name, lib, *(f"{r[c]:.4g}" for c in COLUMNS)) for name, lib, r in table],
+                           right=("FD", "KID", "precision", "recall", "sharpness / real", "steps/s",
+                                  "training time (s)"))
+
+
+if __name__ == "__main__":
+    main()
