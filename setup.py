@@ -8,10 +8,14 @@ from setuptools import find_packages, setup
 VERSION = re.search(r'__version__ = "([^"]+)"', open(os.path.join("vegan_tf", "__init__.py")).read()).group(1)
 
 
-def shipped_models():
-    """saved_models/ goes to <prefix>/share/vegan_tf/saved_models (found by vegan_tf.pretrained)."""
+def shipped(top):
+    """The files under ``top`` installed to <prefix>/share/vegan_tf/<top>.
+
+    saved_models/ is found there by vegan_tf.pretrained, configs/ by the binaries' --help and --list_configs.
+    """
     files = []
-    for folder, _, names in os.walk("saved_models"):
+    for folder, subfolders, names in os.walk(top):
+        subfolders[:] = [d for d in subfolders if d != "__pycache__"]
         if names:
             files.append((os.path.join("share", "vegan_tf", folder), [os.path.join(folder, n) for n in names]))
     return files
@@ -22,6 +26,17 @@ setup(
     description="Optimal-transport generative models (WAE, AAE, VAE, AVB, WGAN-GP, Sinkhorn, LSOT) in TensorFlow 2 / Keras 3",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Intended Audience :: Science/Research",
+        "Intended Audience :: Developers",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
     python_requires=">=3.11",
     packages=find_packages(include=["vegan_tf", "vegan_tf.*"]),
     install_requires=[
@@ -35,12 +50,11 @@ setup(
         "scikit-learn",
         "POT>=0.9",
         "Pillow",
-        "tqdm",
     ],
     extras_require={
         "test": ["pytest", "pytest-xdist", "tensorflow-serving-api>=2.21,<2.22"],
     },
-    data_files=shipped_models(),
+    data_files=shipped("saved_models") + shipped("configs"),
     entry_points={
         "console_scripts": [
             "vegan-train=vegan_tf.train:run",

@@ -46,7 +46,8 @@ def main():
     with np.load(args.data) as npz:
         x = npz["x_train"].astype(np.float32)[:, None] / 255.0  # NCHW, as pythae's MLPs take it
     shape = tuple(x.shape[1:])
-    config = getattr(models, f"{args.model}_Config")(input_dim=shape, latent_dim=args.latent_dim)
+    config_class = {"VAE": "VAEConfig"}.get(args.model, f"{args.model}_Config")  # pythae's names are uneven
+    config = getattr(models, config_class)(input_dim=shape, latent_dim=args.latent_dim)
     model = getattr(models, args.model)(config)
     common = dict(output_dir=tempfile.mkdtemp(prefix="pythae_"), num_epochs=args.epochs,
                   per_device_train_batch_size=args.batch, seed=args.seed, no_cuda=True)

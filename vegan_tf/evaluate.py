@@ -1,6 +1,6 @@
 """Evaluation of a trained model, as a library function and an absl binary.
 
-    python -m vegan_tf.evaluate --workdir=runs/wae_mmd_digits
+    python -m vegan_tf.evaluate --target=runs/wae_mmd_digits        # or an export dir, or a shipped name
 
 reloads the workdir's config and latest checkpoint and prints the metrics JSON
 that the training binary writes at the end of a run (``metrics.json``):
@@ -17,7 +17,6 @@ that the training binary writes at the end of a run (``metrics.json``):
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 
@@ -102,7 +101,8 @@ def load_target(target, data_name=None):
         config = workdir.read_config(str(run_dir))
         data_name, data_dir = data_name or config.data.name, config.data.data_dir
     if not data_name:
-        raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path).")
+        raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
+                         f"e.g. --data=/path/to/mnist.npz.")
     return model, data_name, data_dir
 
 

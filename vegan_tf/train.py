@@ -137,24 +137,11 @@ def finish(model, config, workdir, train_time, steps_trained):
 
 
 # --------------------------------------------------------------------- CLI
-def main(argv):
-    del argv
-    from absl import flags, logging
-    logging.set_verbosity(logging.WARNING)  # keep the progress bar readable
-    FLAGS = flags.FLAGS
-    config = FLAGS.config
-    train_and_evaluate(config, FLAGS.workdir)
-
-
 def run():
-    """Entry point of ``python -m vegan_tf.train`` and the ``vegan-train`` script."""
-    from absl import app, flags
-    from ml_collections import config_flags
+    """Entry point of ``python -m vegan_tf.train`` and the ``vegan-train`` script (``vegan_tf.cli``)."""
+    from vegan_tf import cli
 
-    config_flags.DEFINE_config_file("config", None, "A configs/*.py file.", lock_config=True)
-    flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples, metrics and the export.")
-    flags.mark_flags_as_required(["config", "workdir"])
-    app.run(main)
+    cli.run_train()
 
 
 if __name__ == "__main__":
