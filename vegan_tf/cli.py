@@ -17,7 +17,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import pathlib
 import re
 import sys
 import textwrap
@@ -41,11 +40,9 @@ COMMON_OVERRIDES = (
 
 def configs_dir():
     """The directory of the shipped configs: the checkout's ``configs/``, else the install's; None if neither."""
-    for folder in (pathlib.Path(__file__).resolve().parents[1] / "configs",
-                   pathlib.Path(sys.prefix) / "share" / "vegan_tf" / "configs"):
-        if folder.is_dir():
-            return folder
-    return None
+    from vegan_tf import pretrained
+
+    return next((folder for folder in pretrained.shipped_dirs("configs") if folder.is_dir()), None)
 
 
 def summary(doc):

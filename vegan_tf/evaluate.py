@@ -87,8 +87,8 @@ def load_target(target, data_name=None):
         model, config = workdir.load(str(path))
         return model, data_name or config.data.name, config.data.data_dir
     if path.is_dir():
-        versions = sorted((int(p.name) for p in path.iterdir() if p.name.isdigit()), reverse=True)
-        export = path / str(versions[0]) if versions and not (path / "saved_model.pb").is_file() else path
+        newest = pretrained.versions(path)
+        export = path / str(newest[0]) if newest and not (path / "saved_model.pb").is_file() else path
         if not (export / "saved_model.pb").is_file():
             raise FileNotFoundError(f"{target} is neither a training workdir (config.json) nor a SavedModel export.")
         model = pretrained.Pretrained(export)

@@ -22,14 +22,25 @@ import numpy as np
 import tensorflow as tf
 
 
+def shipped_dirs(folder):
+    """A top-level folder of the repository (``saved_models``, ``configs``): in the source checkout, then
+    where ``pip install`` copies it (``<prefix>/share/vegan_tf/<folder>``, see setup.py)."""
+    checkout = pathlib.Path(__file__).resolve().parents[1]
+    return [checkout / folder, pathlib.Path(sys.prefix) / "share" / "vegan_tf" / folder]
+
+
 def roots(root=None):
     """Where shipped SavedModels are looked for, in order: `root`, $VEGAN_TF_SAVED_MODELS, the checkout, the install."""
     if root:
         yield pathlib.Path(root)
     if os.environ.get("VEGAN_TF_SAVED_MODELS"):
         yield pathlib.Path(os.environ["VEGAN_TF_SAVED_MODELS"])
-    yield pathlib.Path(__file__).resolve().parents[1] / "saved_models"
-    yield pathlib.Path(sys.prefix) / "share" / "vegan_tf" / "saved_models"
+    yield from shipped_dirs("saved_models")
+
+
+def versions(base):
+    """The integer version subdirectories of a TF Serving model directory, newest first."""
+    return sorted((int(p.name) for p in pathlib.Path(base).iterdir() if p.name.isdigit()), reverse=True)
 
 
 def available(root=None):
@@ -86,12 +97,12 @@ def load(name, root=None, version=None):
     for r in roots(root):
         base = r / name
         if base.is_dir():
-            versions = sorted((int(p.name) for p in base.iterdir() if p.name.isdigit()))
-            if not versions:
+            present = versions(base)
+            if not present:
                 continue
-            chosen = versions[-1] if version is None else int(version)
-            if chosen not in versions:
-                raise FileNotFoundError(f"{base} has versions {versions}, not {chosen}.")
+            chosen = present[0] if version is None else int(version)
+            if chosen not in present:
+                raise FileNotFoundError(f"{base} has versions {sorted(present)}, not {chosen}.")
             return Pretrained(base / str(chosen))
     raise FileNotFoundError(f"No shipped model {name!r}; available: {available(root) or 'none found'}. "
                             f"Set VEGAN_TF_SAVED_MODELS to the saved_models/ directory of a vegan_tf checkout.")
