@@ -52,11 +52,6 @@ class AAE(POT):
     def prepare(self, x, training):
         return {}  # every phase codes with the encoder as the previous phase left it
 
-    def reconstruction_terms(self, batch):
-        """Phase 1: the reconstruction error of encoder and decoder."""
-        reconstruction = self.reconstruction(batch.x, self.code(batch.x, batch.training), batch.training)
-        return reconstruction, {"reconstruction": reconstruction}
-
     def generator_terms(self, batch):
         """Phase 2b: the encoder's adversarial term λ · (−E log D(Z̃))."""
         penalty = self.divergence.penalty(self, batch.x, self.posterior(batch.x, batch.training), batch.training)

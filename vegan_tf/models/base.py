@@ -311,6 +311,11 @@ class GenerativeModel(keras.Model):
         logits = self.decoder(z, training=training)
         return tf.reduce_mean(self.cost_fn(x, self.decoder.activate(logits), logits))
 
+    def reconstruction_terms(self, batch):
+        """Loss hook of an auto-encoder's reconstruction phase (AAE's phase 1, LSOT's first player)."""
+        reconstruction = self.reconstruction(batch.x, self.code(batch.x, batch.training), batch.training)
+        return reconstruction, {"reconstruction": reconstruction}
+
     # --------------------------------------------------------------- training
     @property
     def metrics(self):

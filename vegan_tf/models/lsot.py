@@ -132,11 +132,6 @@ class LSOT(GenerativeModel):
         return self.decode(self.transport(self.prior_sample(num_samples, seed)))
 
     # ------------------------------------------------------------- losses
-    def reconstruction_terms(self, batch):
-        """The auto-encoder's reconstruction cost (the first phase of the paper)."""
-        reconstruction = self.reconstruction(batch.x, self.code(batch.x, batch.training), batch.training)
-        return reconstruction, {"reconstruction": reconstruction}
-
     def transport_terms(self, batch):
         """L_T against the codes of the encoder after this step's update, in inference mode (what ``encode`` gives)."""
         transport = self.transport_loss(self.code(batch.x, training=False), batch.training)
