@@ -50,9 +50,10 @@ setup(
         "scikit-learn",
         "POT>=0.9",
         "Pillow",
+        "tensorflow-serving-api>=2.21,<2.22",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "tensorflow-serving-api>=2.21,<2.22"],
+        "test": ["pytest", "pytest-xdist"],
     },
     data_files=shipped("saved_models") + shipped("configs"),
     entry_points={

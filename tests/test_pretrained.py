@@ -1,10 +1,13 @@
-"""The SavedModels shipped in saved_models/: they load, sample deterministically and check inputs."""
+"""The zoo of saved_models/: listed with metrics, SavedModels load and check inputs, Keras models train on."""
+
+import json
 
 import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import pretrained
+from vegan_tf import export, pretrained
+from zoo import assert_weights_close, digits_batches, tiny_model
 
 SHIPPED = pretrained.available(REPO / "saved_models")
 
@@ -36,3 +39,67 @@ def test_shipped_model_samples_decodes_and_checks_inputs(name):
 def test_unknown_name_lists_what_is_there():
     with pytest.raises(FileNotFoundError, match="available: .*wae_mmd_mnist"):
         pretrained.load("no_such_model", root=REPO / "saved_models")
+
+
+def test_available_lists_generator_entries_only():
+    assert "feature_nets" not in SHIPPED  # feature networks have no version subdirectory
+    assert list(SHIPPED) == sorted(SHIPPED)
+    assert all(set(metrics) == set(pretrained.HEADLINE_METRICS) for metrics in SHIPPED.values())
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """A saved_models/ directory with one complete entry (export, model.keras, metrics.json) and one bare export."""
+    root = tmp_path_factory.mktemp("saved_models")
+    model = tiny_model("wae_mmd")
+    export.export(model, str(root / "tiny_digits"), max_samples=20)
+    model.save(str(root / "tiny_digits" / "model.keras"))
+    (root / "tiny_digits" / "metrics.json").write_text(json.dumps(
+        {"step": 4, "fd": 12.5, "kid": 0.25, "precision": 0.5, "recall": 0.75, "relative_sharpness": 0.9}))
+    export.export(model, str(root / "bare_digits"))
+    (root / "feature_nets" / "digits").mkdir(parents=True)
+    return root, model
+
+
+def test_available_reads_the_cards_headline_metrics(zoo):
+    root, _ = zoo
+    found = pretrained.available(root)
+    assert found["tiny_digits"] == {"fd": 12.5, "kid": 0.25, "precision": 0.5, "recall": 0.75}
+    assert found["bare_digits"] == {"fd": None, "kid": None, "precision": None, "recall": None}
+    assert "feature_nets" not in found and "tiny_digits" in list(found)
+
+
+def test_load_model_returns_a_keras_model_that_trains_on(zoo):
+    root, model = zoo
+    loaded = pretrained.load_model("tiny_digits", root=root)
+    assert type(loaded) is type(model)
+    assert_weights_close(loaded, model, rtol=0, atol=0)
+    np.testing.assert_allclose(loaded.sample(3, seed=1), model.sample(3, seed=1), atol=1e-6)
+    before = [w.copy() for w in loaded.get_weights()]
+    history = loaded.fit(digits_batches(num_batches=2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    assert any(not np.array_equal(a, b) for a, b in zip(before, loaded.get_weights()))
+    with pytest.raises(FileNotFoundError, match=r"'bare_digits' has no Keras file .*pretrained.load\('bare_digits'\)"):
+        pretrained.load_model("bare_digits", root=root)
+    with pytest.raises(FileNotFoundError, match="No shipped model 'nope'; available: .*tiny_digits"):
+        pretrained.load_model("nope", root=root)
+
+
+def test_pretrained_checks_inputs_before_calling_the_signatures(zoo):
+    root, _ = zoo
+    model = pretrained.load("tiny_digits", root=root)
+    assert model.max_samples == 20
+    assert model.sample(20, seed=0).shape == (20, 8, 8, 1)
+    with pytest.raises(ValueError, match=r"num_samples is 21; this export takes at most 20 .*train.max_samples"):
+        model.sample(21)
+    with pytest.raises(ValueError, match="num_samples must be at least 0"):
+        model.sample(-1)
+    with pytest.raises(ValueError, match="z has 21 rows; this export takes at most 20"):
+        model.decode(np.zeros((21, model.latent_dim), np.float32))
+    z = np.zeros((2, model.latent_dim), np.float32)
+    z[0, 0] = np.nan
+    with pytest.raises(ValueError, match="z contains NaN or infinite values"):
+        model.decode(z)
+    with pytest.raises(ValueError, match=r"x must hold images in \[0, 1\], got values in \[0.0, 255.0\]"):
+        model.encode(np.full((2, 8, 8, 1), 255.0, np.float32) * np.arange(2).reshape(2, 1, 1, 1))
+    assert pretrained.load("bare_digits", root=root).max_samples == export.DEFAULT_MAX_SAMPLES

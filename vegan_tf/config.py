@@ -21,7 +21,7 @@ result, so a mistyped ``--config.x=y`` override is an error that suggests the ke
     config.model.*                network sizes and the model's own arguments (``models.default_config``)
     config.optimizers.<player>    name (adam, rmsprop, sgd), learning_rate and that optimizer's arguments
     config.schedule               learning-rate schedule applied to every player
-    config.train.*                steps, checkpoints, logging, strategy, export
+    config.train.*                steps, checkpoints, logging, strategy, export (``max_samples``: its request bound)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def rmsprop(learning_rate=1e-3):
 
 def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_collections.ConfigDict:
     """Every key of a run of ``model`` with its default (``divergence`` picks a POT model's row)."""
-    from vegan_tf import models  # TensorFlow loads with the models; config files import this module first
+    from vegan_tf import export, models  # TensorFlow loads with them; config files import this module first
 
     c = ml_collections.ConfigDict()
     c.seed = 0
@@ -81,6 +81,7 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_col
     c.train.tpu = ""                        # TPU address for strategy="tpu"
     c.train.deterministic = False           # tf op determinism (bit-identical reruns, slower)
     c.train.export = True
+    c.train.max_samples = export.DEFAULT_MAX_SAMPLES  # the export's bound on num_samples and batch per request
     c.train.eval_samples = 1000             # samples for the final metrics
     c.train.verbose = 1                     # Keras progress bar: 0 silent, 1 bar, 2 one line per epoch
     return c

@@ -123,7 +123,8 @@ def finish(model, config, workdir, train_time, steps_trained):
         if os.path.exists(target):
             print(f"Export {target} exists already; kept it.")
         else:
-            export.export(model, os.path.join(workdir, "export"), version=out["step"])
+            export.export(model, os.path.join(workdir, "export"), version=out["step"],
+                          max_samples=config.train.get("max_samples", export.DEFAULT_MAX_SAMPLES))
         paths["export"] = target
     out["files"] = paths
     with open(os.path.join(workdir, "metrics.json"), "w") as f:
