@@ -27,6 +27,17 @@ def two_replicas():
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a test of tens of seconds or more, run by benchmarks/faults.py or "
+                            "`pytest -m slow`; skipped unless -m names it")
     # numpy 2 warns about Keras/TF variables' __array__ signature on every np.array(variable).
     config.addinivalue_line("filterwarnings", "ignore:__array__ implementation doesn't accept a copy keyword")
     config.addinivalue_line("filterwarnings", "ignore:`shuffle=True` was passed")
+
+
+def pytest_collection_modifyitems(config, items):
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run by benchmarks/faults.py or `pytest -m slow`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -1,6 +1,10 @@
-"""The training binary's callbacks, one job each: refuse non-finite losses, checkpoint, log scalars and samples."""
+"""The training binary's callbacks, one job each: refuse non-finite losses, checkpoint, save on SIGTERM, log."""
 
 from __future__ import annotations
+
+import contextlib
+import signal
+import threading
 
 import keras
 import numpy as np
@@ -26,16 +30,73 @@ class NonFiniteGuard(keras.callbacks.Callback):
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves a ``tf.train.CheckpointManager`` checkpoint numbered by the step at every epoch end.
 
-    Never after ``guard`` has seen a non-finite loss: a diverged model is not checkpointed.
+    Never after ``guard`` has seen a non-finite loss: a diverged model is not checkpointed. ``save()``
+    saves at the current step (once per step) and returns it; ``Preemption`` calls it mid-epoch.
     """
 
     def __init__(self, manager, guard):
         super().__init__()
         self.manager, self.guard = manager, guard
+        self.saved_step = None
+
+    def save(self):
+        """Checkpoints the current step unless it is saved already or the loss diverged; returns the step saved."""
+        if self.guard.failure:
+            return None
+        step = int(self.model.step.numpy())
+        if step != self.saved_step:
+            self.manager.save(checkpoint_number=step)
+            self.saved_step = step
+        return step
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self.guard.failure:
-            self.manager.save(checkpoint_number=int(self.model.step.numpy()))
+        self.save()
+
+
+class Preemption(keras.callbacks.Callback):
+    """SIGTERM during ``fit`` → a checkpoint at the current step and a clean stop (``received``, ``step``).
+
+    ``with preemption.handling(): model.fit(...)`` installs a handler for ``signals`` that only
+    records the signal; at the next batch end this callback saves through ``checkpoint`` (an
+    ``EpochCheckpoint``) and stops training, so no step taken is lost and the checkpoint is never
+    written from inside a signal handler (which may run between any two bytecodes of a save). The
+    previous handlers come back when the block ends. A signal that arrives after the last batch is
+    still recorded; the caller saves then (``checkpoint.save()``).
+
+    A handler of our own rather than ``tf.distribute.experimental.PreemptionCheckpointHandler``:
+    that one numbers checkpoints by its own run counter and exits the process itself, while here the
+    checkpoint is the workdir's ``ckpt-<step>`` and the binary decides how to exit. It coordinates
+    the workers of a cluster, which this handler does not: under ``MultiWorkerMirroredStrategy``
+    pass ``signals=()`` (one worker stopping alone would leave the others waiting in a collective).
+    Handlers can only be installed from the main thread; elsewhere ``handling`` installs none.
+    """
+
+    def __init__(self, checkpoint, signals=(signal.SIGTERM,)):
+        super().__init__()
+        self.checkpoint, self.signals = checkpoint, tuple(signals)
+        self.received = None  # the name of the signal received, e.g. "SIGTERM"
+        self.step = None  # the step checkpointed on it
+
+    @contextlib.contextmanager
+    def handling(self):
+        """Installs the signal handler while the block runs."""
+        if not self.signals or threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.signal(s, self._record) for s in self.signals}
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _record(self, signum, frame):
+        self.received = signal.Signals(signum).name
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.received and self.step is None:
+            self.step = self.checkpoint.save()
+            self.model.stop_training = True
 
 
 class EpochScalars(keras.callbacks.Callback):

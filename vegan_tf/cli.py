@@ -129,13 +129,16 @@ def run_train():
                                     lock_config=True)
     flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples, metrics and the export.")
     flags.DEFINE_boolean("list_configs", False, "Print the shipped configs with their descriptions and exit.")
-    _run(_train_main, train_usage(), ["config", "workdir", "list_configs"])
+    flags.DEFINE_boolean("overwrite_config", False, "Replace the workdir's config.json by a config that differs "
+                         "from it in more than the run's settings (train.*, data.data_dir); without it such a "
+                         "run is refused. The workdir's checkpoints must still restore into the new model.")
+    _run(_train_main, train_usage(), ["config", "workdir", "list_configs", "overwrite_config"])
 
 
 def _train_main():
     from absl import flags
 
-    from vegan_tf import __version__, train
+    from vegan_tf import __version__, train, workdir
 
     FLAGS = flags.FLAGS
     if FLAGS.list_configs:
@@ -147,7 +150,13 @@ def _train_main():
     config = FLAGS.config
     print(f"vegan_tf {__version__}: {config.model.name} on {config.data.name}, {config.train.num_steps} steps "
           f"of batch {config.data.batch_size}, workdir {FLAGS.workdir}")
-    train.train_and_evaluate(config, FLAGS.workdir)
+    try:
+        train.train_and_evaluate(config, FLAGS.workdir, overwrite_config=FLAGS.overwrite_config)
+    except (workdir.ConfigMismatchError, workdir.WorkdirLockedError) as e:
+        sys.exit(f"vegan-train: {e}")
+    except train.Preempted as e:
+        print(f"vegan-train: {e}", file=sys.stderr)
+        sys.exit(train.PREEMPTED_EXIT_CODE)
 
 
 def run_evaluate():

@@ -12,12 +12,19 @@ The workdir receives
     reconstructions.png    test images above their reconstructions (models with an encoder)
     metrics.json           ``vegan_tf.evaluate.evaluate_model`` plus training time
     export/<step>/         the SavedModel (``vegan_tf.export``)
+    train.lock             while the run writes: its PID, host and start time (one writer per workdir)
 
 A run started again with the same workdir resumes from its latest checkpoint at
 the same step and the same position in the data, so an interrupted run ends
-where the uninterrupted one would have. A failing run (non-finite loss, a
-corrupt checkpoint) stops with an error that names the problem and keeps every
-checkpoint and export written before.
+where the uninterrupted one would have (also with another train.steps_per_epoch).
+Every check (config values, data, lock, model, checkpoint) runs before the
+workdir is written: a run that fails one changes nothing, and the workdir's
+config.json is replaced by another config only with --overwrite_config (the
+settings of the run, train.* and data.data_dir, may change on a resume). A
+failing run (non-finite loss, a corrupt checkpoint) stops with an error that
+names the problem and keeps every checkpoint and export written before.
+SIGTERM during training checkpoints the step reached and exits with status 42
+(PREEMPTED_EXIT_CODE); the same command resumes there.
 
 ``train_and_evaluate(config, workdir)`` is the library function behind the binary.
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 
 import keras
@@ -41,33 +49,92 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-def train_and_evaluate(config, workdir, callbacks=()):
+#: The binary's exit status after a SIGTERM it saved on: the default of TensorFlow's
+#: ``PreemptionCheckpointHandler`` outside Google Cloud, which cluster schedulers can be told to restart on.
+PREEMPTED_EXIT_CODE = 42
+
+
+class Preempted(Exception):
+    """Training received SIGTERM and stopped after checkpointing the step it had reached (``step``).
+
+    Running the same command again resumes at that step; the binary exits with ``PREEMPTED_EXIT_CODE``.
+    """
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.step = step
+
+
+def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
     """Trains ``config``'s model in ``workdir`` (resuming if it holds a checkpoint), evaluates, exports.
 
-    Returns the metrics dict also written to ``workdir/metrics.json``.
+    Every check runs before the workdir is written, so a run that fails one leaves the workdir as
+    it was: the config's values (``workdir.check_config``), the data (both splits there, non-empty,
+    of one shape: ``workdir.check_data``), the lock (``workdir.locked``: one training process per
+    workdir), the workdir's ``config.json`` (another config than the workdir's is refused unless
+    ``overwrite_config``; the settings of the run, ``train.*`` and ``data.data_dir``, may change),
+    the model and its checkpoint (``workdir.restore``), and a checkpoint past ``train.num_steps``.
+    ``callbacks`` are extra Keras callbacks for ``fit``. Returns the metrics dict also written to
+    ``workdir/metrics.json`` (an empty dict on a non-chief worker).
+
+    Raises:
+      ValueError, DatasetNotFoundError, workdir.ConfigMismatchError, workdir.WorkdirLockedError,
+        CheckpointError: a check failed; nothing was written.
+      NonFiniteLossError: the loss diverged; the last good checkpoint and any export are kept.
+      Preempted: SIGTERM arrived during training; the step reached is checkpointed.
     """
     t = config.train
-    if t.num_steps % t.steps_per_epoch:
-        raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
-                         f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
+    workdir_lib.check_config(config)
     keras.utils.set_random_seed(config.seed)
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
-    strategy = distribute.make_strategy(t.strategy, t.num_cpu_devices, t.tpu)
+    strategy = distribute.make_strategy(t.strategy, t.num_cpu_devices, t.tpu)  # before any op: multi_worker needs it
     chief = distribute.is_chief(strategy)
-    os.makedirs(workdir, exist_ok=True)
-    if chief:
-        workdir_lib.write_config(workdir, config)
+    info = workdir_lib.check_data(config)
+    own_dir = workdir  # every worker writes; only the chief's copy is kept
+    if not chief:
+        own_dir = os.path.join(workdir, f".worker-{strategy.cluster_resolver.task_id}")
+    with workdir_lib.locked(own_dir):
+        workdir_lib.check_config_change(workdir, config, overwrite=overwrite_config)
+        model = workdir_lib.build_model(config, strategy)
+        ckpt_dir = os.path.join(own_dir, "checkpoints")
+        checkpoint = workdir_lib.make_checkpoint(model)
+        step = workdir_lib.restore(checkpoint, ckpt_dir)
+        if step > t.num_steps:
+            raise ValueError(f"The workdir's checkpoint is at step {step}, past train.num_steps={t.num_steps}. "
+                             f"Train on with --config.train.num_steps={step} or more, or use a new --workdir.")
+        # Every check passed: from here on the workdir is written.
+        if chief:
+            workdir_lib.write_config(workdir, config)
+        if step and workdir_lib.latest_checkpoint(ckpt_dir) is None:  # resumed without a readable state file
+            workdir_lib.write_checkpoint_state(ckpt_dir, step)
+        manager = workdir_lib.checkpoint_manager(checkpoint, ckpt_dir, max_to_keep=t.keep_checkpoints)
+        if step:
+            print(f"Resuming from {manager.latest_checkpoint} at step {step}.")
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        train_time = _train(model, config, manager, step, info, workdir if chief else None, callbacks,
+                            signals=() if multi_worker else (signal.SIGTERM,))
+        if not chief:
+            return {}
+        return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step)
 
-    info = data.dataset_info(config.data.name)
-    model = workdir_lib.build_model(config, strategy)
-    ckpt_dir = os.path.join(workdir, "checkpoints")
-    if not chief:  # every worker writes; only the chief's copy is kept
-        ckpt_dir = os.path.join(workdir, f".worker-{strategy.cluster_resolver.task_id}", "checkpoints")
-    manager = workdir_lib.checkpoint_manager(model, ckpt_dir, max_to_keep=t.keep_checkpoints)
-    step = workdir_lib.restore(manager)
-    if step:
-        print(f"Resuming from {manager.latest_checkpoint} at step {step}.")
+
+def fit_plan(step, num_steps, steps_per_epoch):
+    """The ``(steps_per_epoch, initial_epoch, epochs)`` of the ``fit`` calls that train from ``step`` to ``num_steps``.
+
+    Epochs end at multiples of ``steps_per_epoch``. A run resumed with another ``steps_per_epoch``
+    than it was interrupted with first completes its epoch in a short one, and so ends at ``num_steps``.
+    """
+    head = min(-step % steps_per_epoch, num_steps - step)
+    plan = [(head, step // steps_per_epoch, step // steps_per_epoch + 1)] if head else []
+    if step + head < num_steps:
+        plan.append((steps_per_epoch, (step + head) // steps_per_epoch, num_steps // steps_per_epoch))
+    return plan
+
+
+def _train(model, config, manager, step, info, logdir, callbacks, signals):
+    """Trains from ``step`` to ``train.num_steps`` (TensorBoard logs under ``logdir`` unless None); returns the time."""
+    t = config.train
 
     def train_data(seed):
         return data.get_dataset(config.data.name, "train", batch_size=config.data.batch_size, shuffle=True,
@@ -76,30 +143,37 @@ def train_and_evaluate(config, workdir, callbacks=()):
     if step == 0 and config.model.get("pretrain_encoder", False):
         # Its own pipeline: iterating the training one first would change the order `fit` sees.
         model.pretrain_encoder(train_data(config.seed + 1), steps=config.model.get("pretrain_steps", 200))
-    dataset = train_data(config.seed).skip(step)  # the same data position as the uninterrupted run
 
     reference = None
     if len(info.shape) == 1:
         reference = data.load_array(config.data.name, "test", limit=2000)
     guard = callbacks_lib.NonFiniteGuard()
-    jobs = [guard, callbacks_lib.EpochCheckpoint(manager, guard)]
-    if chief:
-        writer = tf.summary.create_file_writer(os.path.join(workdir, "logs"))
+    checkpoint = callbacks_lib.EpochCheckpoint(manager, guard)
+    preemption = callbacks_lib.Preemption(checkpoint, signals)
+    jobs = [guard, *callbacks, checkpoint, preemption]
+    if logdir is not None:
+        writer = tf.summary.create_file_writer(os.path.join(logdir, "logs"))
         jobs += [callbacks_lib.EpochScalars(writer), callbacks_lib.SampleGrid(writer, t.sample_every_epochs, reference)]
     start = time.time()
-    if step < t.num_steps:
-        model.fit(dataset, epochs=t.num_steps // t.steps_per_epoch, initial_epoch=step // t.steps_per_epoch,
-                  steps_per_epoch=t.steps_per_epoch, callbacks=[*jobs, *callbacks], verbose=t.verbose,
-                  shuffle=False)  # the pipeline shuffles
-    train_time = time.time() - start
+    with preemption.handling():
+        for steps_per_epoch, initial_epoch, epochs in fit_plan(step, t.num_steps, t.steps_per_epoch):
+            at = int(model.step.numpy())  # the same data position as the uninterrupted run
+            model.fit(train_data(config.seed).skip(at), epochs=epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps_per_epoch, callbacks=jobs, verbose=t.verbose,
+                      shuffle=False)  # the pipeline shuffles
+            if guard.failure or preemption.received or model.stop_training:
+                break
     if guard.failure:
         raise NonFiniteLossError(
             f"Training stopped: {guard.failure}. The last good checkpoint ({manager.latest_checkpoint}) and any "
             f"export were kept. Lower the learning rate (config.optimizers.*.learning_rate) or the penalty "
             f"weight, or check the data for NaNs, then run again with the same --workdir to resume.")
-    if not chief:
-        return {}
-    return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step)
+    if preemption.received:
+        saved = preemption.step if preemption.step is not None else checkpoint.save()
+        raise Preempted(f"Training received {preemption.received} and stopped at step {saved}, which "
+                        f"{manager.latest_checkpoint} holds: no step is lost. Run the same command again to "
+                        f"resume.", saved)
+    return time.time() - start
 
 
 def finish(model, config, workdir, train_time, steps_trained):

@@ -1,26 +1,275 @@
-"""A training workdir: its config, its checkpoints, and the model they restore (both binaries use this module).
+"""A training workdir: its checks, its lock, its config, its checkpoints, and the model they restore.
 
     <workdir>/config.json     the resolved config (``write_config`` / ``read_config``)
     <workdir>/checkpoints/    tf.train.Checkpoint of the model, every optimizer and the step
+    <workdir>/train.lock      while a training process writes the workdir: its PID, host and start time
+
+Both binaries use this module; the training binary runs every check that can fail
+(``check_config``, ``check_data``, ``check_config_change``, the model build and ``restore``)
+before it writes anything, so a run that stops on an error leaves the workdir as it was.
 
 Restoring is exact: ``tf.train.Checkpoint`` holds the model (with its step counter) and every
-player's optimizer, which Keras' ``BackupAndRestore`` would not (STYLE.md, fact 8).
+player's optimizer, which Keras' ``BackupAndRestore`` would not (STYLE.md, fact 8). When the
+``checkpoints/checkpoint`` state file is missing or unreadable while ``ckpt-*`` files are there,
+``restore`` resumes from the newest checkpoint that restores (with a warning) instead of starting
+again from step 0, or refuses with advice.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import json
 import os
+import re
+import socket
+import sys
+import time
+import warnings
 
 import tensorflow as tf
 
 from vegan_tf import config as config_lib
-from vegan_tf import data, models, optimizers
+from vegan_tf import data, distribute, models, optimizers
+
+LOCK_FILE = "train.lock"
+#: The keys that say how a run goes rather than what it trains: they may differ from the workdir's
+#: ``config.json`` on a resume (which then records the new values). Any other difference needs
+#: ``overwrite_config``. A new ``train.num_steps`` also stretches a piecewise or cosine schedule.
+RUN_SETTINGS = ("train", "data.data_dir")
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint in the workdir cannot be restored."""
 
 
+class ConfigMismatchError(ValueError):
+    """The workdir was trained with another config (beyond ``RUN_SETTINGS``)."""
+
+
+class WorkdirLockedError(RuntimeError):
+    """Another training process writes the workdir (its lock file names it)."""
+
+
+# ------------------------------------------------------------------ checks (read only)
+def _is_int(value, low):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def check_config(config):
+    """Raises ``ValueError`` for a setting no run can train with (a step count ≤ 0, an empty batch, ...)."""
+    t = config.train
+    checks = [
+        ("seed", config.seed, _is_int(config.seed, 0), "an int >= 0"),
+        ("data.batch_size", config.data.batch_size, _is_int(config.data.batch_size, 1), "an int >= 1"),
+        ("train.num_steps", t.num_steps, _is_int(t.num_steps, 1), "an int >= 1: a run that cannot train exports "
+         "nothing (`vegan-evaluate --target=<workdir>` evaluates a trained workdir again)"),
+        ("train.steps_per_epoch", t.steps_per_epoch, _is_int(t.steps_per_epoch, 1), "an int >= 1"),
+        ("train.sample_every_epochs", t.sample_every_epochs, _is_int(t.sample_every_epochs, 1), "an int >= 1"),
+        ("train.keep_checkpoints", t.keep_checkpoints, t.keep_checkpoints is None or _is_int(t.keep_checkpoints, 1),
+         "an int >= 1 (or None to keep every checkpoint)"),
+        ("train.eval_samples", t.eval_samples, _is_int(t.eval_samples, 1), "an int >= 1"),
+        ("train.num_cpu_devices", t.num_cpu_devices, _is_int(t.num_cpu_devices, 1), "an int >= 1"),
+        ("train.verbose", t.verbose, t.verbose in (0, 1, 2), "0, 1 or 2"),
+        ("train.strategy", t.strategy, t.strategy in distribute.STRATEGIES, f"one of {distribute.STRATEGIES}"),
+    ]
+    for key, value, ok, expected in checks:
+        if not ok:
+            raise ValueError(f"config.{key} is {value!r}; it must be {expected}.")
+    if t.num_steps % t.steps_per_epoch:
+        raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
+                         f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
+    models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
+
+
+def check_data(config):
+    """The ``DatasetInfo`` of ``config.data`` once both splits are found to be there, non-empty and of one shape.
+
+    Raises ``DatasetNotFoundError`` (the data is not on this machine) or ``ValueError``.
+    """
+    name, data_dir = config.data.name, config.data.data_dir or None
+    info = data.dataset_info(name)
+    for split in ("train", "test"):
+        spec = data.get_dataset(name, split, shuffle=False, data_dir=data_dir, limit=1).element_spec
+        if tuple(spec.shape) != tuple(info.shape):
+            raise ValueError(f"The {split} split of {name!r} holds examples of shape {tuple(spec.shape)}, the train "
+                             f"split {tuple(info.shape)}: a model trains and is evaluated on one shape. Resize "
+                             f"or crop one split to the other's shape.")
+    if info.num_train is not None and info.num_train < config.data.batch_size:
+        raise ValueError(f"The train split of {name!r} holds {info.num_train} examples, fewer than one batch of "
+                         f"data.batch_size={config.data.batch_size} (incomplete batches are dropped): there is "
+                         f"nothing to train on. Check the data, or lower --config.data.batch_size.")
+    if info.num_test == 0:
+        raise ValueError(f"The test split of {name!r} is empty: the run's evaluation needs test examples.")
+    return info
+
+
+def _flat(tree, prefix=""):
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def config_changes(old, new):
+    """``[(key, old value, new value)]`` of two configs (dicts or ConfigDicts), ``RUN_SETTINGS`` left out."""
+    old, new = (_flat(json.loads(c.to_json_best_effort()) if hasattr(c, "to_json_best_effort") else c)
+                for c in (old, new))
+    absent = "(absent)"
+    return [(key, old.get(key, absent), new.get(key, absent)) for key in sorted(set(old) | set(new))
+            if old.get(key, absent) != new.get(key, absent)
+            and not any(key == s or key.startswith(s + ".") for s in RUN_SETTINGS)]
+
+
+def check_config_change(workdir, config, overwrite=False):
+    """Raises ``ConfigMismatchError`` if ``workdir/config.json`` holds another config, unless ``overwrite``.
+
+    Settings of the run (``RUN_SETTINGS``: ``train.*``, ``data.data_dir``) may change.
+    """
+    path = os.path.join(workdir, "config.json")
+    if overwrite or not os.path.exists(path):
+        return
+    advice = (f"Use a new --workdir, or pass --overwrite_config (train_and_evaluate(..., overwrite_config=True)) "
+              f"to replace {path}; the workdir's checkpoints must still restore into the new model.")
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConfigMismatchError(f"{path} cannot be read ({type(e).__name__}: {e}). {advice}") from None
+    changes = config_changes(old, config)
+    if changes:
+        listed = "\n".join(f"  {key}: {a!r} -> {b!r}" for key, a, b in changes[:10])
+        more = f"\n  ... and {len(changes) - 10} more" if len(changes) > 10 else ""
+        raise ConfigMismatchError(
+            f"{workdir} was trained with another config; these keys differ from its config.json:\n{listed}{more}\n"
+            f"Only the settings of the run ({', '.join(k + ('.*' if '.' not in k else '') for k in RUN_SETTINGS)}) "
+            f"may change on a resume. {advice}")
+
+
+# ------------------------------------------------------------------ the lock
+_HELD = set()  # lock files this process holds
+
+
+def _read_lock(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def _holder(text):
+    try:
+        holder = json.loads(text)
+        return holder if isinstance(holder, dict) else {}
+    except ValueError:
+        return {}
+
+
+def _process_started(pid):
+    """Unix time the process ``pid`` started (Linux ``/proc``), or None where that cannot be told."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _stale(holder, path):
+    """Whether a lock's holder is known to be gone: its host is this one and its PID is dead or reused."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    if pid == os.getpid():
+        return path not in _HELD  # a lock of an earlier process that had this PID
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, another user's
+    started = _process_started(pid)
+    return started is not None and started > holder.get("started_unix", float("inf")) + 1.0
+
+
+def _take_over(path, text):
+    """Removes the stale lock ``path`` if it still holds ``text`` (another process may have taken it over first)."""
+    grave = f"{path}.stale-{os.getpid()}"
+    try:
+        os.rename(path, grave)  # atomic: of two processes taking over, one moves the stale file
+    except FileNotFoundError:
+        return
+    if _read_lock(grave) != text:  # moved the fresh lock of the process that took over first: put it back
+        with contextlib.suppress(FileExistsError):
+            os.link(grave, path)
+    os.unlink(grave)
+
+
+def _acquire(path):
+    now = time.time()
+    me = {"pid": os.getpid(), "host": socket.gethostname(),
+          "started": datetime.datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds"),
+          "started_unix": now, "command": " ".join(sys.argv)}
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            text = _read_lock(path)
+            if text is None:
+                continue  # released meanwhile
+            holder = _holder(text)
+            if not _stale(holder, path):
+                who = (f"PID {holder.get('pid')} on host {holder.get('host')}, started {holder.get('started')}"
+                       f"\n  ({holder.get('command', '')})" if holder else "a process that did not record itself")
+                raise WorkdirLockedError(
+                    f"{os.path.dirname(path)} is being trained by another process: {who}.\nTwo writers would "
+                    f"corrupt its checkpoints. Wait for that run to end, or stop it (`kill "
+                    f"{holder.get('pid', '<pid>')}` on its host writes a checkpoint and exits); if it is gone (a "
+                    f"lock left on another host, or a PID reused), delete {path}.") from None
+            warnings.warn(f"Taking over the stale lock {path}: PID {holder['pid']} on this host, started "
+                          f"{holder.get('started')}, is gone (the run was killed); its checkpoints are kept.",
+                          RuntimeWarning, stacklevel=3)
+            _take_over(path, text)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(me))
+        _HELD.add(path)
+        return me
+    raise WorkdirLockedError(f"Could not take the lock {path}: other processes take and release it concurrently.")
+
+
+@contextlib.contextmanager
+def locked(directory):
+    """Holds ``directory/train.lock`` (created atomically) while the block runs: one writer per workdir.
+
+    A lock held by a live process raises ``WorkdirLockedError`` naming it (PID, host, start time,
+    command). A lock whose process is gone (same host, PID dead or reused) is taken over with a
+    ``RuntimeWarning``; a lock from another host is never taken over (its process cannot be seen
+    from here). The lock is removed when the block ends, and so is ``directory`` if this call
+    created it and it is still empty (a fresh workdir of a run that failed).
+    """
+    created = not os.path.isdir(directory)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, LOCK_FILE)
+    me = _acquire(path)
+    try:
+        yield path
+    finally:
+        _HELD.discard(path)
+        if _holder(_read_lock(path) or "") == me:
+            os.unlink(path)
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+
+
+# ------------------------------------------------------------------ config, model, checkpoints
 def build_model(config, strategy=None):
     """The compiled model of ``config`` (inside ``strategy``'s scope when given)."""
     info = data.dataset_info(config.data.name)
@@ -32,8 +281,11 @@ def build_model(config, strategy=None):
 
 
 def write_config(workdir, config):
-    with open(os.path.join(workdir, "config.json"), "w") as f:
+    """Writes ``workdir/config.json`` (through a temporary file: a crash leaves the old one or the new one)."""
+    path = os.path.join(workdir, "config.json")
+    with open(path + ".tmp", "w") as f:
         f.write(config.to_json_best_effort(indent=2))
+    os.replace(path + ".tmp", path)
 
 
 def read_config(workdir):
@@ -44,32 +296,107 @@ def read_config(workdir):
         return config_lib.from_json(f.read())
 
 
-def checkpoint_manager(model, directory, max_to_keep=None):
-    """A ``CheckpointManager`` over the model (with its step) and every player's optimizer."""
-    checkpoint = tf.train.Checkpoint(model=model, **model.player_optimizers())
+def make_checkpoint(model):
+    """The ``tf.train.Checkpoint`` of a model: the model (with its step) and every player's optimizer."""
+    return tf.train.Checkpoint(model=model, **model.player_optimizers())
+
+
+def checkpoint_manager(checkpoint, directory, max_to_keep=None):
+    """The ``CheckpointManager`` that writes ``checkpoint`` (``make_checkpoint``) as ``directory/ckpt-<step>``."""
     return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep)
 
 
-def restore(manager):
-    """Restores the manager's latest checkpoint; returns its step (0 when there is none)."""
-    path = manager.latest_checkpoint
-    if path is None:
-        return 0
+def latest_checkpoint(directory):
+    """The checkpoint the state file ``directory/checkpoint`` names; None if it is missing, unreadable or empty."""
     try:
-        manager.checkpoint.restore(path).assert_existing_objects_matched()
+        return tf.train.latest_checkpoint(directory)
+    except UnicodeDecodeError:  # bytes that are not text; TensorFlow reads a malformed text file as no state
+        return None
+
+
+def checkpoint_steps(directory):
+    """The numbers ``n`` of the ``ckpt-<n>`` checkpoints (with an index file) in ``directory``, newest first."""
+    names = os.listdir(directory) if os.path.isdir(directory) else []
+    return sorted((int(m.group(1)) for m in map(re.compile(r"ckpt-(\d+)\.index").fullmatch, names) if m),
+                  reverse=True)
+
+
+def _first_line(e):
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:300]}"
+
+
+def _restore(checkpoint, path):
+    checkpoint.restore(path).assert_existing_objects_matched()
+    return int(checkpoint.model.step.numpy())
+
+
+def restore(checkpoint, directory):
+    """Restores into ``checkpoint`` the latest checkpoint of ``directory``; returns its step (0 when there is none).
+
+    Reads only. Without a readable state file (``directory/checkpoint``) the ``ckpt-*`` files are
+    tried newest first: each is read whole before it is restored, and the first that restores is
+    used, with a ``RuntimeWarning`` (``write_checkpoint_state`` then rebuilds the state file).
+    Raises ``CheckpointError`` with advice when the latest checkpoint (or, without a state file,
+    every one) fails.
+    """
+    path = latest_checkpoint(directory)
+    if path is None:
+        return _restore_newest(checkpoint, directory)
+    try:
+        return _restore(checkpoint, path)
     except Exception as e:  # noqa: BLE001 - every restore failure gets the same advice
         raise CheckpointError(
-            f"Cannot restore the checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:300]}\n"
+            f"Cannot restore the checkpoint {path}: {_first_line(e)}\n"
             f"The workdir holds a checkpoint that is corrupt or from a different model/config. Nothing was "
             f"changed. Use a new --workdir, or delete {os.path.dirname(path)} to start over, or edit its "
             f"'checkpoint' file to point at an earlier checkpoint.") from e
-    return int(manager.checkpoint.model.step.numpy())
+
+
+def _restore_newest(checkpoint, directory):
+    steps = checkpoint_steps(directory)
+    if not steps:
+        return 0
+    state = os.path.join(directory, "checkpoint")
+    why = "unreadable or names no checkpoint" if os.path.exists(state) else "missing"
+    failures = []
+    for n in steps:
+        path = os.path.join(directory, f"ckpt-{n}")
+        try:
+            reader = tf.train.load_checkpoint(path)  # reads every tensor: a corrupt file fails here, untouched model
+            for name in reader.get_variable_to_shape_map():
+                reader.get_tensor(name)
+            step = _restore(checkpoint, path)
+        except Exception as e:  # noqa: BLE001 - a checkpoint that does not restore is skipped and reported
+            failures.append(f"ckpt-{n} ({_first_line(e)})")
+            continue
+        skipped = f"; skipped {', '.join(failures)}" if failures else ""
+        warnings.warn(f"The checkpoint state file {state} is {why}: resuming from {path}, the newest checkpoint "
+                      f"that restores{skipped}.", RuntimeWarning, stacklevel=3)
+        return step
+    raise CheckpointError(
+        f"The checkpoint state file {state} is {why}, and none of the checkpoints in {directory} restores into "
+        f"this model:\n  " + "\n  ".join(failures) + "\nNothing was changed. If they were written with another "
+        f"config, train with that config; otherwise use a new --workdir, or delete {directory} to start over.")
+
+
+def write_checkpoint_state(directory, step):
+    """Writes ``directory/checkpoint``, the state file of ``tf.train.CheckpointManager``, naming ``ckpt-<step>`` latest.
+
+    Every older ``ckpt-*`` in the directory is listed too, so that ``max_to_keep`` deletes them in turn.
+    """
+    older = sorted(n for n in checkpoint_steps(directory) if n < step)
+    lines = [f'model_checkpoint_path: "ckpt-{step}"'] + [
+        f'all_model_checkpoint_paths: "ckpt-{n}"' for n in (*older, step)]
+    path = os.path.join(directory, "checkpoint")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
 
 
 def load(workdir):
     """The model of a training workdir at its latest checkpoint, and its config."""
     config = read_config(workdir)
     model = build_model(config)
-    if restore(checkpoint_manager(model, os.path.join(workdir, "checkpoints"))) == 0:
+    if restore(make_checkpoint(model), os.path.join(workdir, "checkpoints")) == 0:
         raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
     return model, config
