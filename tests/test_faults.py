@@ -21,7 +21,7 @@ import pytest
 
 from conftest import REPO
 from vegan_tf import data, evaluate, train, workdir
-from zoo import tiny_config
+from zoo import tiny_config, weights
 
 
 def tiny(num_steps=8, steps_per_epoch=2):
@@ -33,11 +33,6 @@ def tiny(num_steps=8, steps_per_epoch=2):
     config.train.export = False
     config.train.eval_samples = 32
     return config
-
-
-def weights(path):
-    model, _ = workdir.load(str(path))
-    return model.get_weights(), int(model.step.numpy())
 
 
 def assert_same_weights(a, b):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import train, workdir
-from zoo import tiny_config
+from vegan_tf import train
+from zoo import tiny_config, weights
 
 
 def wae_config(num_steps=4, steps_per_epoch=2):
@@ -20,11 +20,6 @@ def wae_config(num_steps=4, steps_per_epoch=2):
     config.train.steps_per_epoch = steps_per_epoch
     config.train.eval_samples = 40
     return config
-
-
-def weights(path):
-    model, _ = workdir.load(str(path))
-    return model.get_weights(), int(model.step.numpy())
 
 
 class StopAt:

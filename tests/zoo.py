@@ -24,6 +24,12 @@ def tiny_config(name):
     return config
 
 
+def weights(path):
+    """The weights and step of the model a training workdir restores."""
+    model, _ = workdir.load(str(path))
+    return model.get_weights(), int(model.step.numpy())
+
+
 def tiny_model(name, strategy=None):
     return workdir.build_model(tiny_config(name), strategy)
 

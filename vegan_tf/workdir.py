@@ -280,12 +280,16 @@ def build_model(config, strategy=None):
     return model
 
 
+def _write_atomically(path, text):
+    """Writes ``text`` to ``path`` through a temporary file renamed into place: a crash leaves the old or the new."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def write_config(workdir, config):
     """Writes ``workdir/config.json`` (through a temporary file: a crash leaves the old one or the new one)."""
-    path = os.path.join(workdir, "config.json")
-    with open(path + ".tmp", "w") as f:
-        f.write(config.to_json_best_effort(indent=2))
-    os.replace(path + ".tmp", path)
+    _write_atomically(os.path.join(workdir, "config.json"), config.to_json_best_effort(indent=2))
 
 
 def read_config(workdir):
@@ -387,10 +391,7 @@ def write_checkpoint_state(directory, step):
     older = sorted(n for n in checkpoint_steps(directory) if n < step)
     lines = [f'model_checkpoint_path: "ckpt-{step}"'] + [
         f'all_model_checkpoint_paths: "ckpt-{n}"' for n in (*older, step)]
-    path = os.path.join(directory, "checkpoint")
-    with open(path + ".tmp", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
+    _write_atomically(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
 
 
 def load(workdir):
