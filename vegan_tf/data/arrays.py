@@ -59,7 +59,11 @@ def load_labels(name, split):
 
 
 def info(name):
-    """`DatasetInfo` read from the file (loads both splits)."""
+    """`DatasetInfo` read from the file (loads both splits; ``ValueError`` if their example shapes differ)."""
     train, test = load(name, "train"), load(name, "test")
+    if train.shape[1:] != test.shape[1:]:
+        raise ValueError(f"{path_of(name)!r}: the test split holds examples of shape {tuple(test.shape[1:])}, the "
+                         f"train split {tuple(train.shape[1:])}: a model trains and is evaluated on one shape. "
+                         f"Resize or crop one split to the other's shape.")
     kind = "points" if train.ndim == 2 else "image"
     return DatasetInfo(name, kind, tuple(train.shape[1:]), len(train), len(test))

@@ -18,6 +18,7 @@ import tensorflow as tf
 from vegan_tf.data import arrays, embedded, tfds_sets
 
 KNOWN_NAMES = embedded.NAMES + tfds_sets.NAMES
+TFDS_NAMES = tfds_sets.NAMES  # the sets read from TFDS (downloaded, or in data_dir)
 
 
 def _source(name):
