@@ -1,13 +1,14 @@
 """The zoo of saved_models/: listed with metrics, SavedModels load and check inputs, Keras models train on."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import export, pretrained
-from zoo import assert_weights_close, digits_batches, tiny_model
+from vegan_tf import export, pretrained, train, workdir
+from zoo import assert_weights_close, digits_batches, tiny_config, tiny_model
 
 SHIPPED = pretrained.available(REPO / "saved_models")
 
@@ -103,3 +104,41 @@ def test_pretrained_checks_inputs_before_calling_the_signatures(zoo):
     with pytest.raises(ValueError, match=r"x must hold images in \[0, 1\], got values in \[0.0, 255.0\]"):
         model.encode(np.full((2, 8, 8, 1), 255.0, np.float32) * np.arange(2).reshape(2, 1, 1, 1))
     assert pretrained.load("bare_digits", root=root).max_samples == export.DEFAULT_MAX_SAMPLES
+
+
+def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
+    config = tiny_config("wae_mmd")
+    config.model.pretrain_encoder, config.model.hidden = False, (16,)
+    config.train.num_steps, config.train.steps_per_epoch, config.train.eval_samples = 4, 2, 32
+    config.train.sample_every_epochs = 10
+    run = tmp_path / "run"
+    train.train_and_evaluate(config, str(run))
+    root = tmp_path / "saved_models"
+    with pytest.raises(FileNotFoundError, match="config.json is missing: ship a workdir of a finished"):
+        pretrained.ship(tmp_path / "nothing", "tiny_digits", root=root, command="python -m vegan_tf.train ...")
+    assert not root.exists() or not list(root.iterdir())  # a failed ship writes nothing
+
+    entry = pretrained.ship(run, "tiny_digits", root=root, command="python -m vegan_tf.train --config=X",
+                            machine="a test machine")
+    assert sorted(p.name for p in entry.iterdir()) == ["4", "README.md", "config.json", "metrics.json", "model.keras"]
+    card = json.loads((entry / "metrics.json").read_text())
+    assert "files" not in card and card["step"] == 4  # no paths of the training machine
+    readme = (entry / "README.md").read_text()
+    assert "python -m vegan_tf.train --config=X" in readme and "a test machine" in readme
+    assert pretrained.available(root)["tiny_digits"]["fd"] == card["fd"]
+    assert 'name: "tiny_digits"' in (root / pretrained.SERVING_CONFIG).read_text()
+    assert "| `tiny_digits` | wae_mmd | digits | 4 |" in pretrained.zoo_table(root)
+
+    loaded = pretrained.load_model("tiny_digits", root=root)  # the trained weights, no optimizer state
+    trained, _ = workdir.load(str(run))
+    assert_weights_close(loaded, trained, rtol=0, atol=0)
+    assert all(not opt.variables or int(opt.iterations.numpy()) == 0 for opt in loaded.player_optimizers().values())
+    history = loaded.fit(digits_batches(num_batches=2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    served = pretrained.load("tiny_digits", root=root)
+    np.testing.assert_allclose(served.sample(4, seed=3), trained.sample(4, seed=3), atol=1e-5)
+
+    shutil.rmtree(run / "export")  # shipping again from a workdir that cannot be shipped keeps the entry
+    with pytest.raises(FileNotFoundError, match="export has no version"):
+        pretrained.ship(run, "tiny_digits", root=root)
+    assert (entry / "4" / "saved_model.pb").is_file() and (entry / "model.keras").is_file()

@@ -243,3 +243,126 @@ def _zoo_dir(root):
     if directory is None or not directory.is_dir():
         raise FileNotFoundError(f"No saved_models/ directory at {directory or ', '.join(map(str, roots()))}.")
     return directory
+
+
+# -------------------------------------------------------------------- shipping
+#: Keys of a workdir's ``metrics.json`` that name files of the machine it ran on (left out of a card).
+_LOCAL_KEYS = ("files",)
+
+
+def ship(workdir, name, root=None, command="", machine="", notes=""):
+    """Makes a finished training workdir the zoo entry ``<root>/<name>``; returns the entry's path.
+
+    The entry holds the run's newest export (``<step>/``), ``model.keras`` (the trained weights
+    and the compiled optimizers' settings, without the optimizers' state, so that ``load_model``
+    continues training with ``fit`` from fresh moments as a preset does; a third of the size),
+    the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on), and
+    ``README.md``: the model card with ``command`` (the training command), ``machine``, the
+    steps, wall time and metrics, and ``notes``. ``models.config`` of ``root`` is written again.
+
+    Everything is checked and built in a temporary folder beside the entry before the entry is
+    replaced, so a failure leaves the zoo as it was.
+
+    Raises:
+      FileNotFoundError: the workdir lacks its config, metrics, checkpoint or export.
+    """
+    import shutil
+    import tempfile
+
+    from vegan_tf import workdir as workdir_lib
+
+    source = pathlib.Path(workdir)
+    for needed in ("config.json", "metrics.json"):
+        if not (source / needed).is_file():
+            raise FileNotFoundError(f"{source / needed} is missing: ship a workdir of a finished training run.")
+    exported = versions(source / "export") if (source / "export").is_dir() else []
+    if not exported:
+        raise FileNotFoundError(f"{source}/export has no version: train with --config.train.export=True.")
+    metrics = json.loads((source / "metrics.json").read_text())
+    if metrics.get("step") != exported[0]:
+        raise ValueError(f"{source}/metrics.json is of step {metrics.get('step')}, the newest export of step "
+                         f"{exported[0]}: evaluate the workdir again (python -m vegan_tf.evaluate) or train it on.")
+    trained, config = workdir_lib.load(str(source))
+    fresh = workdir_lib.build_model(config)  # compiled, optimizers unbuilt: model.keras carries no optimizer state
+    fresh.set_weights(trained.get_weights())
+
+    zoo = pathlib.Path(root) if root else _zoo_dir(None)
+    zoo.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}-", dir=zoo))
+    try:
+        shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
+        fresh.save(str(staging / "model.keras"))
+        shutil.copy(source / "config.json", staging / "config.json")
+        card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
+        (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
+        (staging / "README.md").write_text(model_card(name, config, card_metrics, command, machine, notes))
+        target = zoo / name
+        if target.exists():
+            old = zoo / f".{name}-old"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_serving_config(zoo)
+    return target
+
+
+def _size_mb(path):
+    return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file()) / 2**20
+
+
+def model_card(name, config, metrics, command="", machine="", notes=""):
+    """The README of a zoo entry: what it is, how it was trained, how it scores, how to use it."""
+    m = config.model
+    net = (f"MLP {'-'.join(map(str, m.hidden))}" if m.arch == "mlp" else f"conv {m.get('filters', '')} / "
+           f"decoder {m.get('decoder_filters', '')}") + f", d_z = {m.latent_dim}"
+    rows = [(key, metrics[key]) for key in ("fd", "kid", "precision", "recall", "density", "coverage",
+                                            "relative_sharpness", "test_reconstruction_l2sq", "latent_mmd")
+            if key in metrics]
+    table = "\n".join(f"| {key} | {value:.4g} |" for key, value in rows)
+    lines = [
+        f"# `{name}`", "",
+        f"`{m.name}` trained on `{pathlib.Path(str(config.data.name)).stem}` ({net}; batch "
+        f"{config.data.batch_size}; {metrics.get('step')} steps in {metrics.get('train_time_s', 0):.0f} s"
+        f"{' on ' + machine if machine else ''}).", "",
+        "```python",
+        "from vegan_tf import pretrained",
+        f"model = pretrained.load({name!r})              # the SavedModel, checked inputs",
+        "images = model.sample(16, seed=0)",
+        f"keras_model = pretrained.load_model({name!r})  # the Keras model: fit it further",
+        "```", "",
+    ]
+    if command:
+        lines += ["Trained by", "", "```bash", command.strip(), "```", ""]
+    lines += [f"Scores on {metrics.get('num_eval', '')} samples against test images "
+              f"(feature network `{metrics.get('feature_net', 'none')}`; `python -m vegan_tf.evaluate "
+              f"--target={name}`):", "", "| metric | value |", "|---|---:|", table, ""]
+    if notes:
+        lines += [notes.strip(), ""]
+    lines += ["Files: the TF Serving version folder, `model.keras` (weights and optimizer settings, no optimizer "
+              "state), the run's `config.json` and `metrics.json`.", ""]
+    return "\n".join(lines)
+
+
+def zoo_table(root=None):
+    """A Markdown table of the zoo: name, model, data, steps, FD, KID, precision, recall, size on disk."""
+    from vegan_tf import config as config_lib
+
+    head = "| name | model | data | steps | FD | KID | precision | recall | size |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
+    rows = []
+    for name, base in _entries(root).items():
+        config = config_lib.from_json((base / "config.json").read_text()) if (base / "config.json").is_file() else None
+        metrics = json.loads((base / "metrics.json").read_text()) if (base / "metrics.json").is_file() else {}
+
+        def fmt(key, spec):
+            return format(metrics[key], spec) if isinstance(metrics.get(key), (int, float)) else "–"
+
+        rows.append(f"| `{name}` | {config.model.name if config else '?'} | "
+                    f"{pathlib.Path(str(config.data.name)).stem if config else '?'} | {metrics.get('step', '?')} | "
+                    f"{fmt('fd', '.1f')} | {fmt('kid', '.4f')} | {fmt('precision', '.3f')} | {fmt('recall', '.3f')} | "
+                    f"{_size_mb(base):.1f} MB |")
+    return "\n".join([head, *rows])
