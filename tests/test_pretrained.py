@@ -132,7 +132,7 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
     loaded = pretrained.load_model("tiny_digits", root=root)  # the trained weights, no optimizer state
     trained, _ = workdir.load(str(run))
     assert_weights_close(loaded, trained, rtol=0, atol=0)
-    assert all(not opt.variables or int(opt.iterations.numpy()) == 0 for opt in loaded.player_optimizers().values())
+    assert loaded.player_optimizers() and all(int(o.iterations.numpy()) == 0 for o in loaded.player_optimizers().values())
     history = loaded.fit(digits_batches(num_batches=2), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][-1])
     served = pretrained.load("tiny_digits", root=root)
@@ -142,3 +142,25 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
     with pytest.raises(FileNotFoundError, match="export has no version"):
         pretrained.ship(run, "tiny_digits", root=root)
     assert (entry / "4" / "saved_model.pb").is_file() and (entry / "model.keras").is_file()
+
+
+#: How far a shipped model's FD, recomputed here, may be from its card's: the samples are the same
+#: (the export's `sample` with the evaluation's seeds), so only float round-off (oneDNN kernels, the
+#: SavedModel's graph against the Keras model's) separates them.
+FD_TOLERANCE = 0.01  # relative
+
+
+@pytest.mark.parametrize("name", [n for n, m in SHIPPED.items() if m["fd"] is not None])
+def test_shipped_model_reproduces_its_cards_fd(name):
+    from vegan_tf import config as config_lib
+    from vegan_tf.metrics import feature_net, images
+
+    model = pretrained.load(name, root=REPO / "saved_models")
+    entry = REPO / "saved_models" / name
+    config = config_lib.from_json((entry / "config.json").read_text())
+    net = feature_net.find(config.data.name, root=REPO / "saved_models")
+    mu, sigma, n = feature_net.test_statistics(net)  # the test images' side, shipped with the feature network
+    samples = np.concatenate([model.sample(min(500, n - i), seed=config.seed + i) for i in range(0, n, 500)])
+    mu_s, sigma_s = images._mean_cov(feature_net.FeatureNet(net)(samples))  # pylint: disable=protected-access
+    fd = images.frechet_distance(mu, sigma, mu_s, sigma_s)
+    assert fd == pytest.approx(SHIPPED[name]["fd"], rel=FD_TOLERANCE)

@@ -186,8 +186,9 @@ def load(name, root=None, version=None):
 def load_model(name, root=None):
     """The Keras model of the shipped entry ``name`` (``saved_models/<name>/model.keras``).
 
-    It is the trained model with every optimizer's state, so it continues training with ``fit``
-    (compiled as it was saved; ``compile`` it again to change the optimizers), and it has
+    It is the trained model, compiled with its run's optimizers (``config.json``; fresh moments
+    when the entry ships no optimizer state, as :func:`ship` makes it), so it continues training
+    with ``fit`` (``compile`` it again to change the optimizers), and it has
     ``sample``, ``decode``, ``encode`` and ``reconstruct`` like a freshly built model.
 
     Raises:
@@ -197,13 +198,19 @@ def load_model(name, root=None):
 
     import vegan_tf.models  # noqa: F401 - registers the classes keras.saving.load_model rebuilds
 
-    path = _find(name, root) / "model.keras"
+    base = _find(name, root)
+    path = base / "model.keras"
     if not path.is_file():
         raise FileNotFoundError(f"The shipped model {name!r} has no Keras file ({path}): only its SavedModel is "
                                 f"shipped. Use pretrained.load({name!r}) to call it, or train it with the command in "
                                 f"its README (the workdir's model, saved with model.save('model.keras'), continues "
                                 f"training).")
-    return keras.saving.load_model(str(path))
+    model = keras.saving.load_model(str(path))
+    if not getattr(model, "compiled", False) and (base / "config.json").is_file():
+        from vegan_tf import config as config_lib, optimizers
+
+        model.compile(**optimizers.make_optimizers(config_lib.from_json((base / "config.json").read_text()), model))
+    return model
 
 
 #: The file in ``saved_models/`` that serves every entry from one TF Serving process.
@@ -253,9 +260,9 @@ _LOCAL_KEYS = ("files",)
 def ship(workdir, name, root=None, command="", machine="", notes=""):
     """Makes a finished training workdir the zoo entry ``<root>/<name>``; returns the entry's path.
 
-    The entry holds the run's newest export (``<step>/``), ``model.keras`` (the trained weights
-    and the compiled optimizers' settings, without the optimizers' state, so that ``load_model``
-    continues training with ``fit`` from fresh moments as a preset does; a third of the size),
+    The entry holds the run's newest export (``<step>/``), ``model.keras`` (the trained model,
+    uncompiled: without the optimizers' state, a third of the size; ``load_model`` compiles it with
+    the run's optimizers, so ``fit`` continues from fresh moments as a preset does),
     the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on), and
     ``README.md``: the model card with ``command`` (the training command), ``machine``, the
     steps, wall time and metrics, and ``notes``. ``models.config`` of ``root`` is written again.
@@ -269,6 +276,7 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     import shutil
     import tempfile
 
+    from vegan_tf import data, models
     from vegan_tf import workdir as workdir_lib
 
     source = pathlib.Path(workdir)
@@ -283,15 +291,16 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
         raise ValueError(f"{source}/metrics.json is of step {metrics.get('step')}, the newest export of step "
                          f"{exported[0]}: evaluate the workdir again (python -m vegan_tf.evaluate) or train it on.")
     trained, config = workdir_lib.load(str(source))
-    fresh = workdir_lib.build_model(config)  # compiled, optimizers unbuilt: model.keras carries no optimizer state
-    fresh.set_weights(trained.get_weights())
+    bare = models.build(config.model, data.dataset_info(config.data.name).shape)  # uncompiled: no optimizer state
+    bare.build()
+    bare.set_weights(trained.get_weights())
 
     zoo = pathlib.Path(root) if root else _zoo_dir(None)
     zoo.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}-", dir=zoo))
     try:
         shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
-        fresh.save(str(staging / "model.keras"))
+        bare.save(str(staging / "model.keras"))
         shutil.copy(source / "config.json", staging / "config.json")
         card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
         (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
@@ -354,7 +363,7 @@ def zoo_table(root=None):
 
     head = "| name | model | data | steps | FD | KID | precision | recall | size |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
     rows = []
-    for name, base in _entries(root).items():
+    for name, base in _entries_in(_zoo_dir(root)).items():
         config = config_lib.from_json((base / "config.json").read_text()) if (base / "config.json").is_file() else None
         metrics = json.loads((base / "metrics.json").read_text()) if (base / "metrics.json").is_file() else {}
 

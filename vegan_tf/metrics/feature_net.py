@@ -119,8 +119,37 @@ def train(data_name, out_dir, epochs=None, seed=0):
                 f"{len(x_test)} test images after {epochs} epochs on {len(x_train)} training images. Made by\n\n"
                 f"    python -m vegan_tf.metrics.feature_net --data={source} "
                 f"--out=saved_models/feature_nets/{card['data']}\n\n"
-                f"Signatures: `features` (x: float32 [batch, H, W, C] in [0, 1] -> f: [batch, 128]) and `logits`.\n")
+                f"Signatures: `features` (x: float32 [batch, H, W, C] in [0, 1] -> f: [batch, 128]) and `logits`.\n\n"
+                f"`{TEST_STATISTICS}`: the mean and covariance of the features of the first test images (those "
+                f"the evaluation compares samples with), so that a Fréchet distance can be checked without the "
+                f"data (`feature_net.test_statistics`).\n")
+    write_test_statistics(data_name, out_dir)
     return accuracy
+
+
+#: The file beside a feature network with the mean and covariance of its features of the first test images.
+TEST_STATISTICS = "test_statistics.npz"
+
+
+def write_test_statistics(data_name, net_dir, num_images=1000):
+    """Writes ``net_dir/test_statistics.npz``: ``mu``, ``sigma`` (float64, as the Fréchet distance fits them)
+    and ``num_images`` of the features of the first ``num_images`` test images of ``data_name`` (those the
+    evaluation compares samples with), so that an FD can be checked where the data is not at hand."""
+    from vegan_tf import data
+    from vegan_tf.metrics import images
+
+    real = data.load_array(data_name, "test", limit=num_images)
+    mu, sigma = images._mean_cov(FeatureNet(net_dir)(real))  # pylint: disable=protected-access
+    np.savez(os.path.join(net_dir, TEST_STATISTICS), mu=mu, sigma=sigma, num_images=len(real))
+
+
+def test_statistics(net_dir):
+    """``(mu, sigma, num_images)`` of :func:`write_test_statistics`, or None if the network has none."""
+    path = os.path.join(net_dir, TEST_STATISTICS)
+    if not os.path.isfile(path):
+        return None
+    with np.load(path) as stats:
+        return stats["mu"], stats["sigma"], int(stats["num_images"])
 
 
 def _without_optimizer(net, data_shape):

@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""Builds the pretrained zoo of ``saved_models/``: each entry trained by the training binary, then shipped.
+
+    python benchmarks/zoo.py --data=/path/to/mnist.npz              # every entry; finished workdirs are reused
+    python benchmarks/zoo.py --entries=wae_mmd_digits,vae_digits    # some entries (the digits ones need no data)
+
+Entries:
+
+* ``<row>_mnist`` for every recipe of ``benchmarks/quality.py``: ``configs/<row>_mnist.py`` with
+  the quality protocol's settings (pythae's MLP 784-512-16, batch 100, 6,000 steps at a constant
+  learning rate), so an entry scores what its row of the README's quality table scores (the runs
+  are the same run: ``--workdir`` defaults to ``quality.py``'s, whose finished rows are reused);
+* ``<row>_digits`` for every ``configs/<row>_digits.py`` as it is: the no-download demo.
+
+Each entry is trained by ``python -m vegan_tf.train`` in a subprocess (unless its workdir holds a
+finished run), then ``vegan_tf.pretrained.ship`` copies the export, ``model.keras``, config and
+metrics into ``saved_models/<entry>`` and writes the model card with the command below, this
+machine and the wall time. ``saved_models/models.config`` is rewritten and the zoo table printed
+(the README's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+
+import harness
+import quality
+
+
+def flag_value(value):
+    """A ``--config.x=`` value as ml_collections parses it from the command line."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, tuple):
+        return "(" + ",".join(map(str, value)) + ("," if len(value) == 1 else "") + ")"
+    return str(value)
+
+
+def entries(data):
+    """``{entry: (config file, {key: value})}`` of every zoo entry (``data``: the MNIST path)."""
+    out = {}
+    for row in quality.ROWS:
+        out[f"{row}_mnist"] = (f"configs/{row}_mnist.py", {**quality.PROTOCOL, **quality.budget(), "data.name": data})
+    for path in sorted(pathlib.Path(harness.ROOT, "configs").glob("*_digits.py")):
+        out[path.stem] = (f"configs/{path.name}", {"train.verbose": 0})
+    return out
+
+
+def command(config_file, overrides, workdir):
+    """The training binary's command line (a list) for one entry."""
+    return [sys.executable, "-m", "vegan_tf.train", f"--config={config_file}", f"--workdir={workdir}",
+            *(f"--config.{key}={flag_value(value)}" for key, value in overrides.items())]
+
+
+def shown(argv, data):
+    """The command as a card shows it: ``python``, the MNIST path as ``/path/to/mnist.npz``, a relative workdir."""
+    words = ["python", *argv[1:]]
+    words = [w.replace(data, "/path/to/mnist.npz") if data else w for w in words]
+    words = [w if not w.startswith("--workdir=") else f"--workdir=runs/{pathlib.Path(w.split('=', 1)[1]).name}"
+             for w in words]
+    lines, line = [], ""
+    for word in map(shlex.quote, words):
+        if line and len(line) + len(word) > 96:
+            lines.append(line + " \\")
+            line = "  "
+        line += ("" if line.strip() == "" else " ") + word
+    return "\n".join(lines + [line])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="", help="MNIST as a .npz file (x_train, x_test) for the _mnist entries")
+    parser.add_argument("--entries", default="", help="comma-separated entries (default: all; _mnist ones need --data)")
+    parser.add_argument("--workdir", default="runs/quality", help="where the runs are (quality.py's rows are reused)")
+    parser.add_argument("--out", default=os.path.join(harness.ROOT, "saved_models"), help="the zoo directory")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from vegan_tf import pretrained
+
+    table = entries(args.data)
+    chosen = args.entries.split(",") if args.entries else [e for e in table if args.data or e.endswith("_digits")]
+    unknown = [e for e in chosen if e not in table]
+    if unknown:
+        parser.error(f"unknown entries {unknown}; choose from {sorted(table)}")
+    if any(e.endswith("_mnist") for e in chosen) and not args.data:
+        parser.error("the _mnist entries need --data=/path/to/mnist.npz")
+    machine = harness.machine().removeprefix("Machine: ")
+    for entry in chosen:
+        config_file, overrides = table[entry]
+        workdir = os.path.join(args.workdir, entry[:-len("_mnist")] if entry.endswith("_mnist") else entry)
+        argv = command(config_file, overrides, workdir)
+        if not os.path.exists(os.path.join(workdir, "metrics.json")):
+            print(f"{entry}: {' '.join(argv[1:])}", file=sys.stderr, flush=True)
+            subprocess.run(argv, cwd=harness.ROOT, check=True, stdout=subprocess.DEVNULL)
+        pretrained.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine)
+        print(f"{entry}: shipped to {os.path.join(args.out, entry)}", file=sys.stderr, flush=True)
+    print(pretrained.zoo_table(args.out))
+
+
+if __name__ == "__main__":
+    main()
