@@ -63,19 +63,28 @@ class Preemption(keras.callbacks.Callback):
     previous handlers come back when the block ends. A signal that arrives after the last batch is
     still recorded; the caller saves then (``checkpoint.save()``).
 
+    Under ``MultiWorkerMirroredStrategy`` (``strategy``) a signal reaches one worker, or every
+    worker at a different moment, while every worker must stop at the same step: one stopping
+    alone would leave the others waiting in a collective. There each batch end sums the workers'
+    "received" flags in one all-reduce (``poll``), so all of them see the signal at the same batch
+    end, checkpoint that step and stop. The cost is one scalar all-reduce per step.
+
     A handler of our own rather than ``tf.distribute.experimental.PreemptionCheckpointHandler``:
     that one numbers checkpoints by its own run counter and exits the process itself, while here the
-    checkpoint is the workdir's ``ckpt-<step>`` and the binary decides how to exit. It coordinates
-    the workers of a cluster, which this handler does not: under ``MultiWorkerMirroredStrategy``
-    pass ``signals=()`` (one worker stopping alone would leave the others waiting in a collective).
-    Handlers can only be installed from the main thread; elsewhere ``handling`` installs none.
+    checkpoint is the workdir's ``ckpt-<step>`` and the binary decides how to exit. Handlers can only
+    be installed from the main thread; elsewhere ``handling`` installs none.
     """
 
-    def __init__(self, checkpoint, signals=(signal.SIGTERM,)):
+    def __init__(self, checkpoint, signals=(signal.SIGTERM,), strategy=None):
         super().__init__()
         self.checkpoint, self.signals = checkpoint, tuple(signals)
-        self.received = None  # the name of the signal received, e.g. "SIGTERM"
+        self.received = None  # the name of the signal this process received, e.g. "SIGTERM"
+        self.stopped = False  # whether training stopped on a signal (of any worker)
         self.step = None  # the step checkpointed on it
+        self._sum = None
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            self._sum = tf.function(lambda flag: strategy.reduce(
+                tf.distribute.ReduceOp.SUM, strategy.run(lambda f: tf.identity(f), args=(flag,)), axis=None))
 
     @contextlib.contextmanager
     def handling(self):
@@ -93,11 +102,24 @@ class Preemption(keras.callbacks.Callback):
     def _record(self, signum, frame):
         self.received = signal.Signals(signum).name
 
+    def poll(self):
+        """Whether a signal was received: by this process, or under a multi-worker strategy by any worker.
+
+        Under a multi-worker strategy this is a collective: every worker calls it at the same point.
+        """
+        if self._sum is None:
+            seen = self.received is not None
+        else:
+            seen = float(self._sum(tf.constant(0.0 if self.received is None else 1.0))) > 0
+        if seen and not self.received:
+            self.received = "a signal to another worker"
+        self.stopped = self.stopped or seen
+        return seen
+
     def on_train_batch_end(self, batch, logs=None):
-        if self.received and self.step is None:
+        if self.step is None and self.poll():
             self.step = self.checkpoint.save()
             self.model.stop_training = True
-
 
 class EpochScalars(keras.callbacks.Callback):
     """Writes the epoch's logs as TensorBoard scalars at the model's step."""

@@ -107,7 +107,7 @@ def make_strategy(name="default", num_cpu_devices=1, tpu=""):
     if name == "mirrored":
         return mirrored_strategy()
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()  # cluster from the TF_CONFIG environment variable
+        return multi_worker_strategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
@@ -126,6 +126,25 @@ def mirrored_strategy():
     """
     devices = [d.name for d in tf.config.list_logical_devices("GPU")]
     return tf.distribute.MirroredStrategy(devices or [d.name for d in tf.config.list_logical_devices("CPU")])
+
+
+@functools.lru_cache(maxsize=None)
+def multi_worker_strategy():
+    """The process's MultiWorkerMirroredStrategy over the cluster that ``TF_CONFIG`` describes.
+
+    TensorFlow configures the collective runtime of a process once, so a second
+    MultiWorkerMirroredStrategy in the same process fails; every call returns the first.
+    """
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def worker_values(strategy, value):
+    """The number ``value`` of every replica of ``strategy`` (a list in replica order).
+
+    A collective under a multi-worker strategy: every worker calls it at the same point.
+    """
+    per_replica = strategy.run(lambda: tf.constant([value], tf.float64))
+    return [v.item() for v in strategy.gather(per_replica, axis=0).numpy()]
 
 
 def is_chief(strategy):

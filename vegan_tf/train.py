@@ -26,6 +26,12 @@ names the problem and keeps every checkpoint and export written before.
 SIGTERM during training checkpoints the step reached and exits with status 42
 (PREEMPTED_EXIT_CODE); the same command resumes there.
 
+With train.strategy=multi_worker every worker runs the same command with its own
+TF_CONFIG; the chief (worker 0) writes the workdir, the others write throwaway
+checkpoints to <workdir>/.worker-<i>/. Every worker resumes from the chief's
+<workdir>/checkpoints (the workdir must be on storage all of them read), and a
+SIGTERM to any worker checkpoints every worker at one step.
+
 ``train_and_evaluate(config, workdir)`` is the library function behind the binary.
 """
 
@@ -91,32 +97,44 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
     strategy = distribute.make_strategy(t.strategy, t.num_cpu_devices, t.tpu)  # before any op: multi_worker needs it
     chief = distribute.is_chief(strategy)
     info = workdir_lib.check_data(config)
-    own_dir = workdir  # every worker writes; only the chief's copy is kept
+    own_dir = workdir  # every worker writes checkpoints (MultiWorkerMirroredStrategy needs it); the chief's are kept
     if not chief:
         own_dir = os.path.join(workdir, f".worker-{strategy.cluster_resolver.task_id}")
     with workdir_lib.locked(own_dir):
         workdir_lib.check_config_change(workdir, config, overwrite=overwrite_config)
         model = workdir_lib.build_model(config, strategy)
-        ckpt_dir = os.path.join(own_dir, "checkpoints")
+        ckpt_dir = os.path.join(workdir, "checkpoints")  # every worker resumes from the chief's checkpoint
         checkpoint = workdir_lib.make_checkpoint(model)
         step = workdir_lib.restore(checkpoint, ckpt_dir)
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if multi_worker:
+            _check_workers_agree(strategy, step, ckpt_dir)
         if step > t.num_steps:
             raise ValueError(f"The workdir's checkpoint is at step {step}, past train.num_steps={t.num_steps}. "
                              f"Train on with --config.train.num_steps={step} or more, or use a new --workdir.")
         # Every check passed: from here on the workdir is written.
         if chief:
             workdir_lib.write_config(workdir, config)
-        if step and workdir_lib.latest_checkpoint(ckpt_dir) is None:  # resumed without a readable state file
-            workdir_lib.write_checkpoint_state(ckpt_dir, step)
-        manager = workdir_lib.checkpoint_manager(checkpoint, ckpt_dir, max_to_keep=t.keep_checkpoints)
+            if step and workdir_lib.latest_checkpoint(ckpt_dir) is None:  # resumed without a readable state file
+                workdir_lib.write_checkpoint_state(ckpt_dir, step)
+        manager = workdir_lib.checkpoint_manager(checkpoint, os.path.join(own_dir, "checkpoints"),
+                                                 max_to_keep=t.keep_checkpoints)
         if step:
-            print(f"Resuming from {manager.latest_checkpoint} at step {step}.")
-        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        train_time = _train(model, config, manager, step, info, workdir if chief else None, callbacks,
-                            signals=() if multi_worker else (signal.SIGTERM,))
+            print(f"Resuming from {os.path.join(ckpt_dir, f'ckpt-{step}')} at step {step}.")
+        train_time = _train(model, config, manager, step, info, workdir if chief else None, callbacks, strategy)
         if not chief:
             return {}
         return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step)
+
+
+def _check_workers_agree(strategy, step, ckpt_dir):
+    """Raises ``CheckpointError`` unless every worker restored the same step (a collective: every worker calls it)."""
+    steps = [int(s) for s in distribute.worker_values(strategy, step)]
+    if len(set(steps)) > 1:
+        raise CheckpointError(
+            f"The workers restored different steps from {ckpt_dir} ({', '.join(map(str, steps))} by replica): "
+            f"every worker must read the chief's workdir. Put --workdir on storage that every worker mounts "
+            f"at the same path (a shared filesystem, or a gs:// path).")
 
 
 def fit_plan(step, num_steps, steps_per_epoch):
@@ -132,7 +150,7 @@ def fit_plan(step, num_steps, steps_per_epoch):
     return plan
 
 
-def _train(model, config, manager, step, info, logdir, callbacks, signals):
+def _train(model, config, manager, step, info, logdir, callbacks, strategy):
     """Trains from ``step`` to ``train.num_steps`` (TensorBoard logs under ``logdir`` unless None); returns the time."""
     t = config.train
 
@@ -149,7 +167,7 @@ def _train(model, config, manager, step, info, logdir, callbacks, signals):
         reference = data.load_array(config.data.name, "test", limit=2000)
     guard = callbacks_lib.NonFiniteGuard()
     checkpoint = callbacks_lib.EpochCheckpoint(manager, guard)
-    preemption = callbacks_lib.Preemption(checkpoint, signals)
+    preemption = callbacks_lib.Preemption(checkpoint, (signal.SIGTERM,), strategy)
     jobs = [guard, *callbacks, checkpoint, preemption]
     if logdir is not None:
         writer = tf.summary.create_file_writer(os.path.join(logdir, "logs"))
@@ -158,22 +176,35 @@ def _train(model, config, manager, step, info, logdir, callbacks, signals):
     with preemption.handling():
         for steps_per_epoch, initial_epoch, epochs in fit_plan(step, t.num_steps, t.steps_per_epoch):
             at = int(model.step.numpy())  # the same data position as the uninterrupted run
-            model.fit(train_data(config.seed).skip(at), epochs=epochs, initial_epoch=initial_epoch,
-                      steps_per_epoch=steps_per_epoch, callbacks=jobs, verbose=t.verbose,
+            model.fit(_same_every_pass(lambda at=at: train_data(config.seed).skip(at)), epochs=epochs,
+                      initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch, callbacks=jobs, verbose=t.verbose,
                       shuffle=False)  # the pipeline shuffles
-            if guard.failure or preemption.received or model.stop_training:
+            if preemption.poll() or guard.failure or model.stop_training:  # poll first: a collective on every worker
                 break
     if guard.failure:
         raise NonFiniteLossError(
             f"Training stopped: {guard.failure}. The last good checkpoint ({manager.latest_checkpoint}) and any "
             f"export were kept. Lower the learning rate (config.optimizers.*.learning_rate) or the penalty "
             f"weight, or check the data for NaNs, then run again with the same --workdir to resume.")
-    if preemption.received:
+    if preemption.stopped or preemption.received:
         saved = preemption.step if preemption.step is not None else checkpoint.save()
         raise Preempted(f"Training received {preemption.received} and stopped at step {saved}, which "
                         f"{manager.latest_checkpoint} holds: no step is lost. Run the same command again to "
                         f"resume.", saved)
     return time.time() - start
+
+
+def _same_every_pass(make_dataset):
+    """The dataset ``make_dataset()`` rebuilt for every iterator, so that every pass yields the same batches.
+
+    A pipeline that reshuffles each iteration draws a new order for every iterator made from the
+    same dataset object, and under a distribution strategy Keras 3 (3.15) makes two: one to build
+    the model symbolically (``TensorFlowTrainer._maybe_symbolic_build``), then the one training
+    reads. Built inside ``flat_map``, the pipeline gets fresh shuffle state per iterator: a mirrored
+    or multi-worker run sees the batches of a one-device run, and a resumed run those of the
+    uninterrupted one.
+    """
+    return tf.data.Dataset.range(1).flat_map(lambda _: make_dataset())
 
 
 def finish(model, config, workdir, train_time, steps_trained):

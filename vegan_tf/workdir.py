@@ -112,12 +112,21 @@ def _flat(tree, prefix=""):
 
 
 def config_changes(old, new):
-    """``[(key, old value, new value)]`` of two configs (dicts or ConfigDicts), ``RUN_SETTINGS`` left out."""
+    """``[(key, old value, new value)]`` of two configs (dicts or ConfigDicts), ``RUN_SETTINGS`` left out.
+
+    A model key that ``old`` lacks and ``new`` holds at its default (a key added to the schema after
+    ``old`` was written, such as ``model.sync_batch_norm``) is not a change.
+    """
     old, new = (_flat(json.loads(c.to_json_best_effort()) if hasattr(c, "to_json_best_effort") else c)
                 for c in (old, new))
     absent = "(absent)"
+    name = new.get("model.name")
+    defaults = {}  # a model key newer than the workdir's config.json, at its default, is no change
+    if name in models.MODELS:
+        defaults = {f"model.{k}": v for k, v in _flat(json.loads(json.dumps(models.default_config(name)))).items()}
     return [(key, old.get(key, absent), new.get(key, absent)) for key in sorted(set(old) | set(new))
             if old.get(key, absent) != new.get(key, absent)
+            and not (key not in old and key in defaults and new.get(key) == defaults[key])
             and not any(key == s or key.startswith(s + ".") for s in RUN_SETTINGS)]
 
 

@@ -10,6 +10,7 @@ keys below, so that ``--config.model.hidden=(512,512)`` resizes every MLP of a m
     filters                encoder / critic convs       the constructors'
     decoder_filters        decoder convs                the constructors'
     kernel_size, batch_norm, final_stride               the constructors'
+    sync_batch_norm        encoder / decoder batch norm the constructors' (False: per-replica statistics)
     encoder_kind, noise_dim                             the Encoder's ``kind``, ``noise_dim``
     output_activation      decoder                      sigmoid for images, linear for points
     critic_hidden          critic / discriminator MLP   ``hidden``
@@ -37,15 +38,18 @@ def network_defaults():
     enc, dec = _defaults(Encoder), _defaults(Decoder)
     return {"arch": enc["arch"], "hidden": enc["hidden"], "filters": enc["filters"],
             "decoder_filters": dec["decoder_filters"], "kernel_size": enc["kernel_size"],
-            "batch_norm": enc["batch_norm"], "final_stride": dec["final_stride"], "encoder_kind": enc["kind"],
+            "batch_norm": enc["batch_norm"], "sync_batch_norm": enc["sync_batch_norm"],
+            "final_stride": dec["final_stride"], "encoder_kind": enc["kind"],
             "noise_dim": enc["noise_dim"], "output_activation": None, "critic_hidden": None,
             "critic_filters": None, "transport_hidden": None, "transport_bias_stddev": None}
 
 
 #: The network keys each role reads (a model's config holds those of its roles).
 ROLE_KEYS = {
-    "decoder": ("arch", "hidden", "decoder_filters", "kernel_size", "batch_norm", "final_stride", "output_activation"),
-    "encoder": ("arch", "hidden", "filters", "kernel_size", "batch_norm", "encoder_kind", "noise_dim"),
+    "decoder": ("arch", "hidden", "decoder_filters", "kernel_size", "batch_norm", "sync_batch_norm", "final_stride",
+                "output_activation"),
+    "encoder": ("arch", "hidden", "filters", "kernel_size", "batch_norm", "sync_batch_norm", "encoder_kind",
+                "noise_dim"),
     "critic": ("arch", "hidden", "filters", "kernel_size", "critic_hidden", "critic_filters"),
     "discriminator": ("arch", "hidden", "filters", "kernel_size", "critic_hidden", "critic_filters"),
     "potential": ("hidden", "transport_hidden", "transport_bias_stddev"),
@@ -72,11 +76,11 @@ def build(role, cfg, data_shape, latent_dim, discriminator="latent", prior_scale
         output = c["output_activation"] or ("linear" if len(data_shape) == 1 else "sigmoid")
         return Decoder(data_shape, latent_dim, arch=c["arch"], hidden=c["hidden"], decoder_filters=c["decoder_filters"],
                        kernel_size=c["kernel_size"], batch_norm=c["batch_norm"], final_stride=c["final_stride"],
-                       output_activation=output)
+                       output_activation=output, sync_batch_norm=c["sync_batch_norm"])
     if role == "encoder":
         return Encoder(data_shape, latent_dim, arch=c["arch"], hidden=c["hidden"], filters=c["filters"],
                        kernel_size=c["kernel_size"], batch_norm=c["batch_norm"], kind=c["encoder_kind"],
-                       noise_dim=c["noise_dim"])
+                       noise_dim=c["noise_dim"], sync_batch_norm=c["sync_batch_norm"])
     if role == "critic" or (role == "discriminator" and discriminator == "joint"):
         arch = c["arch"] if len(data_shape) == 3 else "mlp"
         return Critic(data_shape, arch=arch, extra_dim=latent_dim if role == "discriminator" else 0, **critic)

@@ -10,25 +10,29 @@ import tensorflow as tf
 ENCODER_KINDS = ("deterministic", "gaussian", "implicit")
 
 
-def _mlp(hidden, activation, batch_norm, name, first_bias_stddev=0.0):
+def _batch_norm(synchronized):
+    return keras.layers.BatchNormalization(synchronized=synchronized)
+
+
+def _mlp(hidden, activation, batch_norm, name, first_bias_stddev=0.0, sync_batch_norm=False):
     layers = [keras.layers.Flatten()]
     for i, width in enumerate(hidden):
         spread = i == 0 and first_bias_stddev > 0 and not batch_norm
         bias = keras.initializers.RandomNormal(stddev=first_bias_stddev) if spread else "zeros"
         layers.append(keras.layers.Dense(width, use_bias=not batch_norm, bias_initializer=bias))
         if batch_norm:
-            layers.append(keras.layers.BatchNormalization())
+            layers.append(_batch_norm(sync_batch_norm))
         layers.append(keras.layers.Activation(activation))
     return keras.Sequential(layers, name=name)
 
 
-def _conv_down(filters, kernel_size, activation, batch_norm, name):
+def _conv_down(filters, kernel_size, activation, batch_norm, name, sync_batch_norm=False):
     """Stride-2 convolutions, then flatten (WAE encoder / DCGAN critic torso)."""
     layers = []
     for f in filters:
         layers.append(keras.layers.Conv2D(f, kernel_size, strides=2, padding="same", use_bias=not batch_norm))
         if batch_norm:
-            layers.append(keras.layers.BatchNormalization())
+            layers.append(_batch_norm(sync_batch_norm))
         layers.append(keras.layers.Activation(activation))
     layers.append(keras.layers.Flatten())
     return keras.Sequential(layers, name=name)
@@ -87,12 +91,16 @@ class Encoder(_Network):
       filters: channels of the stride-2 convolutions (``arch="conv"``).
       kernel_size: convolution kernel size.
       batch_norm: batch norm after every hidden layer.
+      sync_batch_norm: batch norm statistics of the global batch, all-reduced over every replica
+        (``keras.layers.BatchNormalization(synchronized=True)``), rather than of each replica's
+        rows; a step on R replicas then equals the one-device step. Only with ``batch_norm``.
       kind: one of ``deterministic``, ``gaussian``, ``implicit``.
       noise_dim: size of ε for ``implicit``.
     """
 
     def __init__(self, data_shape, latent_dim, arch="mlp", hidden=(256, 256), filters=(32, 64),
-                 kernel_size=4, batch_norm=False, kind="deterministic", noise_dim=0, **kwargs):
+                 kernel_size=4, batch_norm=False, kind="deterministic", noise_dim=0, sync_batch_norm=False,
+                 **kwargs):
         _check_arch(arch, data_shape)
         if kind not in ENCODER_KINDS:
             raise ValueError(f"Unknown encoder kind {kind!r}; choose one of {ENCODER_KINDS}.")
@@ -100,11 +108,11 @@ class Encoder(_Network):
             raise ValueError("An implicit encoder needs noise_dim > 0.")
         super().__init__(data_shape=tuple(data_shape), latent_dim=latent_dim, arch=arch, hidden=tuple(hidden),
                          filters=tuple(filters), kernel_size=kernel_size, batch_norm=batch_norm, kind=kind,
-                         noise_dim=noise_dim, **kwargs)
+                         noise_dim=noise_dim, sync_batch_norm=sync_batch_norm, **kwargs)
         if arch == "mlp":
-            self.torso = _mlp(hidden, "relu", batch_norm, "torso")
+            self.torso = _mlp(hidden, "relu", batch_norm, "torso", sync_batch_norm=sync_batch_norm)
         else:
-            self.torso = _conv_down(filters, kernel_size, "relu", batch_norm, "torso")
+            self.torso = _conv_down(filters, kernel_size, "relu", batch_norm, "torso", sync_batch_norm)
         if kind == "implicit":
             self.noise_mixer = _mlp((hidden or (256,))[-1:], "relu", False, "noise_mixer")
         self.head = keras.layers.Dense(latent_dim * (2 if kind == "gaussian" else 1), name="head")
@@ -140,23 +148,25 @@ class Decoder(_Network):
     ``final_stride`` to the data channels. h0 = H / (2^(len−1) · final_stride).
 
     Args:
-      data_shape, latent_dim, arch, hidden, kernel_size, batch_norm: as ``Encoder``.
+      data_shape, latent_dim, arch, hidden, kernel_size, batch_norm, sync_batch_norm: as ``Encoder``.
       decoder_filters: channels at each resolution, coarsest first.
       final_stride: 1 (the WAE MNIST ``dcgan_mod`` decoder) or 2 (the CelebA one).
       output_activation: ``"sigmoid"`` or ``"linear"``.
     """
 
     def __init__(self, data_shape, latent_dim, arch="mlp", hidden=(256, 256), decoder_filters=(64, 32),
-                 kernel_size=4, batch_norm=False, final_stride=1, output_activation="sigmoid", **kwargs):
+                 kernel_size=4, batch_norm=False, final_stride=1, output_activation="sigmoid", sync_batch_norm=False,
+                 **kwargs):
         _check_arch(arch, data_shape)
         if output_activation not in ("sigmoid", "linear"):
             raise ValueError(f"output_activation must be 'sigmoid' or 'linear', got {output_activation!r}.")
         super().__init__(data_shape=tuple(data_shape), latent_dim=latent_dim, arch=arch, hidden=tuple(hidden),
                          decoder_filters=tuple(decoder_filters), kernel_size=kernel_size, batch_norm=batch_norm,
-                         final_stride=final_stride, output_activation=output_activation, **kwargs)
+                         final_stride=final_stride, output_activation=output_activation,
+                         sync_batch_norm=sync_batch_norm, **kwargs)
         if arch == "mlp":
             self.body = keras.Sequential(
-                [_mlp(hidden, "relu", batch_norm, "torso"),
+                [_mlp(hidden, "relu", batch_norm, "torso", sync_batch_norm=sync_batch_norm),
                  keras.layers.Dense(math.prod(data_shape)),
                  keras.layers.Reshape(tuple(data_shape))], name="body")
         else:
@@ -176,7 +186,7 @@ class Decoder(_Network):
             layers.append(keras.layers.Conv2DTranspose(f, self.kernel_size, strides=2, padding="same",
                                                        use_bias=not self.batch_norm))
             if self.batch_norm:
-                layers.append(keras.layers.BatchNormalization())
+                layers.append(_batch_norm(self.sync_batch_norm))
             layers.append(keras.layers.Activation("relu"))
         layers.append(keras.layers.Conv2DTranspose(c, self.kernel_size, strides=self.final_stride, padding="same"))
         return keras.Sequential(layers, name="body")
@@ -201,7 +211,7 @@ class Critic(_Network):
 
     Args:
       input_shape_: shape of one input, e.g. ``(8,)`` for a latent discriminator.
-      arch, hidden, filters, kernel_size, batch_norm: as ``Encoder``.
+      arch, hidden, filters, kernel_size, batch_norm, sync_batch_norm: as ``Encoder``.
       extra_dim: size of an extra vector input concatenated to the features
         (e.g. the code z of AVB's T(x, z)); 0 for none.
       first_bias_stddev: the MLP's first-layer biases start N(0, stddev²) instead of 0.
@@ -213,15 +223,15 @@ class Critic(_Network):
     """
 
     def __init__(self, input_shape_, arch="mlp", hidden=(256, 256), filters=(32, 64), kernel_size=4,
-                 batch_norm=False, extra_dim=0, first_bias_stddev=0.0, **kwargs):
+                 batch_norm=False, extra_dim=0, first_bias_stddev=0.0, sync_batch_norm=False, **kwargs):
         _check_arch(arch, input_shape_)
         super().__init__(input_shape_=tuple(input_shape_), arch=arch, hidden=tuple(hidden), filters=tuple(filters),
                          kernel_size=kernel_size, batch_norm=batch_norm, extra_dim=extra_dim,
-                         first_bias_stddev=first_bias_stddev, **kwargs)
+                         first_bias_stddev=first_bias_stddev, sync_batch_norm=sync_batch_norm, **kwargs)
         if arch == "mlp":
-            self.torso = _mlp(hidden, "relu", batch_norm, "torso", first_bias_stddev)
+            self.torso = _mlp(hidden, "relu", batch_norm, "torso", first_bias_stddev, sync_batch_norm)
         else:
-            self.torso = _conv_down(filters, kernel_size, "leaky_relu", batch_norm, "torso")
+            self.torso = _conv_down(filters, kernel_size, "leaky_relu", batch_norm, "torso", sync_batch_norm)
         if extra_dim:
             self.joint = _mlp((hidden or (256,))[-1:], "relu", False, "joint")
         self.head = keras.layers.Dense(1, name="head")
