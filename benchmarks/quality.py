@@ -3,6 +3,7 @@
 
     python benchmarks/quality.py --data=/path/to/mnist.npz --torch-python=/path/to/torch-venv/bin/python
     python benchmarks/quality.py --data=/path/to/mnist.npz --rows=wae_mmd,vae --steps=600   # a quick look
+    python benchmarks/quality.py --data=/path/to/mnist.npz --arch=conv --steps=1200         # the conv row
 
 The protocol (the same for both libraries): MNIST, pythae's default MLP (784-512-d_z /
 d_z-512-784, ``model.hidden=(512,)``), d_z = 16, batch 100, ``--steps`` steps (6,000 = 10
@@ -20,6 +21,10 @@ recall (k = 3), and the sharpness of the samples relative to the test images'. T
 is the wall time of ``fit`` (vegan_tf) or of pythae's pipeline, on the same machine, one run
 after the other. Workdirs are kept (``--workdir``): a row whose ``metrics.json`` exists is not
 trained again.
+
+``--arch=conv`` trains the recipes built on the WAE paper's MNIST networks (WAE-MMD, WAE-GAN,
+AAE, VAE, AVB) with those networks at an eighth of their widths (``CONV_PROTOCOL``) instead of
+the MLP, under ``<workdir>/conv``; pythae's models are not trained in that mode.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ PROTOCOL = {"model.arch": "mlp", "model.hidden": (512,), "model.latent_dim": 16,
 def budget(steps=6000):
     """The protocol's training length: ``steps`` steps of batch 100 in epochs of a tenth of them."""
     return {"train.num_steps": steps, "train.steps_per_epoch": steps // 10}
+#: The convolutional protocol (``--arch=conv``): the WAE paper's MNIST networks (``configs.wae_mnist_setting``:
+#: 4x4 stride-2 convolutions with batch norm, d_z = 8) at an eighth of their widths, for the recipes built on them.
+CONV_PROTOCOL = {**PROTOCOL, "model.arch": "conv", "model.latent_dim": 8, "model.filters": (16, 32, 64, 128),
+                 "model.decoder_filters": (128, 64, 32)}
+CONV_ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb")
 COLUMNS = ("fd", "kid", "precision", "recall", "relative_sharpness", "steps_per_s", "train_time_s")
 
 
@@ -50,10 +60,11 @@ def train_row(row, args):
     """Trains (or reuses) the row's workdir; returns its metrics."""
     from vegan_tf import train
 
-    workdir = os.path.join(args.workdir, row)
+    conv = args.arch == "conv"
+    workdir = os.path.join(args.workdir, "conv", row) if conv else os.path.join(args.workdir, row)
     path = os.path.join(workdir, "metrics.json")
     if not os.path.exists(path):
-        overrides = {**PROTOCOL, "data.name": args.data, **budget(args.steps)}
+        overrides = {**(CONV_PROTOCOL if conv else PROTOCOL), "data.name": args.data, **budget(args.steps)}
         print(f"{row}: training {args.steps} steps in {workdir} ...", file=sys.stderr, flush=True)
         train.train_and_evaluate(harness.load_config(f"configs/{row}_mnist.py", overrides), workdir)
     with open(path) as f:
@@ -89,7 +100,11 @@ def pythae_row(name, learning_rate, args, real):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="MNIST as a .npz (x_train, y_train, x_test, y_test)")
-    parser.add_argument("--rows", default=",".join(ROWS), help="vegan_tf rows (configs/<row>_mnist.py)")
+    parser.add_argument("--rows", default="", help="vegan_tf rows (configs/<row>_mnist.py; default: every row "
+                        "of the --arch)")
+    parser.add_argument("--arch", default="mlp", choices=("mlp", "conv"),
+                        help="mlp: pythae's MLP for every row; conv: the WAE paper's networks at 1/8 width for "
+                             f"{', '.join(CONV_ROWS)} (no pythae rows)")
     parser.add_argument("--pythae", default=",".join(PYTHAE), help="pythae models ('' for none)")
     parser.add_argument("--torch-python", default="", help="a Python with torch and pythae (for the pythae rows)")
     parser.add_argument("--steps", type=int, default=6000, help="training steps of batch 100 (a multiple of 600)")
@@ -100,6 +115,10 @@ def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from vegan_tf import data
 
+    args.rows = args.rows or ",".join(CONV_ROWS if args.arch == "conv" else ROWS)
+    if args.arch == "conv":
+        args.pythae = ""
+
     rows = [(row, "vegan_tf", train_row(row, args)) for row in filter(None, args.rows.split(","))]
     if args.pythae and args.torch_python:
         real = data.load_array(args.data, "test", limit=1000)
@@ -109,7 +128,9 @@ def main():
     elif args.pythae:
         print("No --torch-python: pythae rows skipped.", file=sys.stderr)
 
-    print(f"\nMNIST, MLP 784-512-16, batch 100, {args.steps} steps, constant learning rate; 1,000 samples "
+    nets = ("DCGAN-style conv 16-32-64-128 / 128-64-32 with batch norm, d_z = 8" if args.arch == "conv"
+            else "MLP 784-512-16")
+    print(f"\nMNIST, {nets}, batch 100, {args.steps} steps, constant learning rate; 1,000 samples "
           f"against 1,000 test images, features of saved_models/feature_nets/mnist. {harness.machine()}\n")
     table = sorted(rows, key=lambda r: r[2]["fd"])
     harness.markdown_table(("model", "library", "FD", "KID", "precision", "recall", "sharpness / real", "steps/s",
