@@ -16,7 +16,7 @@ Each entry is trained by ``python -m vegan_tf.train`` in a subprocess (unless it
 finished run), then ``vegan_tf.pretrained.ship`` copies the export, ``model.keras``, config and
 metrics into ``saved_models/<entry>`` and writes the model card with the command below, this
 machine and the wall time. ``saved_models/models.config`` is rewritten and the zoo table printed
-(the README's).
+and written into ``saved_models/README.md`` and the top-level README (between ``MARKERS``).
 """
 
 from __future__ import annotations
@@ -99,7 +99,27 @@ def main():
             subprocess.run(argv, cwd=harness.ROOT, check=True, stdout=subprocess.DEVNULL)
         pretrained.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine)
         print(f"{entry}: shipped to {os.path.join(args.out, entry)}", file=sys.stderr, flush=True)
-    print(pretrained.zoo_table(args.out))
+    table = pretrained.zoo_table(args.out)
+    print(table)
+    for readme in (os.path.join(args.out, "README.md"), os.path.join(harness.ROOT, "README.md")):
+        if os.path.abspath(args.out) == os.path.join(harness.ROOT, "saved_models") and replace_table(readme, table):
+            print(f"Updated the zoo table of {readme}", file=sys.stderr)
+
+
+#: The zoo table of a README sits between these lines; ``main`` rewrites it.
+MARKERS = ("<!-- zoo table: written by benchmarks/zoo.py -->", "<!-- end of zoo table -->")
+
+
+def replace_table(path, table):
+    """Replaces the text between ``MARKERS`` in ``path`` by ``table``; False if the file has no markers."""
+    with open(path) as f:
+        text = f.read()
+    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
+    if start < 0 or end < start:
+        return False
+    with open(path, "w") as f:
+        f.write(text[:start + len(MARKERS[0])] + "\n" + table + "\n" + text[end:])
+    return True
 
 
 if __name__ == "__main__":

@@ -134,7 +134,6 @@ def assert_final_state(path, num_steps, reference):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.slow
 def test_killed_worker_job_resumes_from_the_chiefs_checkpoint(tmp_path):
     """SIGKILL to the non-chief worker mid-run, then to the chief (a scheduler restarts the whole job):
     the restarted job resumes from the chief's checkpoint and ends at num_steps with the one-device weights."""
