@@ -79,6 +79,7 @@ def main():
     parser.add_argument("--workdir", default="runs/quality", help="where the runs are (quality.py's rows are reused)")
     parser.add_argument("--out", default=os.path.join(harness.ROOT, "saved_models"), help="the zoo directory")
     args = parser.parse_args()
+    args.workdir, args.out = os.path.abspath(args.workdir), os.path.abspath(args.out)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from vegan_tf import pretrained
 

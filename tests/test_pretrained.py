@@ -164,3 +164,11 @@ def test_shipped_model_reproduces_its_cards_fd(name):
     mu_s, sigma_s = images._mean_cov(feature_net.FeatureNet(net)(samples))  # pylint: disable=protected-access
     fd = images.frechet_distance(mu, sigma, mu_s, sigma_s)
     assert fd == pytest.approx(SHIPPED[name]["fd"], rel=FD_TOLERANCE)
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if (REPO / "saved_models" / n / "model.keras").is_file()])
+def test_shipped_keras_model_is_the_served_model_and_trains_on(name):
+    model = pretrained.load_model(name, root=REPO / "saved_models")
+    served = pretrained.load(name, root=REPO / "saved_models")
+    np.testing.assert_allclose(model.sample(8, seed=2), served.sample(8, seed=2), atol=1e-5)
+    assert model.player_optimizers()  # compiled with its run's optimizers
