@@ -172,3 +172,22 @@ def test_shipped_keras_model_is_the_served_model_and_trains_on(name):
     served = pretrained.load(name, root=REPO / "saved_models")
     np.testing.assert_allclose(model.sample(8, seed=2), served.sample(8, seed=2), atol=1e-5)
     assert model.player_optimizers()  # compiled with its run's optimizers
+
+
+def test_a_shipped_npz_run_keeps_only_the_files_name_and_evaluate_asks_for_the_data(tmp_path, monkeypatch):
+    from vegan_tf import data, evaluate
+
+    path = tmp_path / "mydigits.npz"
+    np.savez(path, x_train=data.load_array("digits", "train"), x_test=data.load_array("digits", "test"))
+    config = tiny_config("wae_mmd")
+    config.data.name = str(path)
+    config.model.pretrain_encoder, config.model.hidden = False, (16,)
+    config.train.num_steps, config.train.steps_per_epoch, config.train.eval_samples = 2, 2, 32
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+    entry = pretrained.ship(tmp_path / "run", "npz_digits", root=tmp_path / "zoo")
+    assert json.loads((entry / "config.json").read_text())["data"]["name"] == "mydigits.npz"
+    monkeypatch.setenv("VEGAN_TF_SAVED_MODELS", str(tmp_path / "zoo"))
+    with pytest.raises(ValueError, match=r"trained on 'mydigits.npz', which is not on this machine: pass --data"):
+        evaluate.load_target("npz_digits")
+    _, name, _ = evaluate.load_target("npz_digits", data_name=str(path))
+    assert name == str(path)

@@ -103,6 +103,9 @@ def load_target(target, data_name=None):
     if not data_name:
         raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
                          f"e.g. --data=/path/to/mnist.npz.")
+    if str(data_name).endswith(".npz") and not os.path.isfile(str(data_name).removeprefix("npz:")):
+        raise ValueError(f"{target} was trained on {data_name!r}, which is not on this machine: pass --data with "
+                         f"its path, e.g. --data=/path/to/{pathlib.Path(str(data_name)).name}.")
     return model, data_name, data_dir
 
 

@@ -263,7 +263,8 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     The entry holds the run's newest export (``<step>/``), ``model.keras`` (the trained model,
     uncompiled: without the optimizers' state, a third of the size; ``load_model`` compiles it with
     the run's optimizers, so ``fit`` continues from fresh moments as a preset does),
-    the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on), and
+    the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on: a
+    ``.npz`` data file keeps its name only), and
     ``README.md``: the model card with ``command`` (the training command), ``machine``, the
     steps, wall time and metrics, and ``notes``. ``models.config`` of ``root`` is written again.
 
@@ -301,7 +302,10 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     try:
         shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
         bare.save(str(staging / "model.keras"))
-        shutil.copy(source / "config.json", staging / "config.json")
+        shipped = json.loads((source / "config.json").read_text())
+        if str(shipped["data"]["name"]).endswith(".npz"):  # a file of the training machine: keep its name only
+            shipped["data"]["name"] = pathlib.Path(str(shipped["data"]["name"])).name
+        (staging / "config.json").write_text(json.dumps(shipped, indent=2) + "\n")
         card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
         (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
         (staging / "README.md").write_text(model_card(name, config, card_metrics, command, machine, notes))
