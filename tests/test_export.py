@@ -1,6 +1,7 @@
 """The SavedModel as a server sees it: saved_model_cli, PredictRequest protos, versions, bounded inputs, warm-up."""
 
 import json
+import os
 import pathlib
 import resource
 import shutil
@@ -197,3 +198,16 @@ def test_an_export_whose_warmup_fails_is_not_published(exported, tmp_path, monke
     with pytest.raises(ValueError, match="warm-up failed"):
         export.export(model, str(tmp_path))
     assert list(tmp_path.iterdir()) == []  # neither a version nor the temporary directory
+
+
+def test_export_stores_each_variable_it_reads_once_and_nothing_else(tmp_path):
+    """The signatures' variables (encoder and decoder), each once: not the discriminator's, not twice."""
+    from zoo import tiny_model
+
+    model = tiny_model("wae_gan")
+    path = export.export(model, str(tmp_path))
+    reader = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+    stored = sum(int(np.prod(shape)) for key, shape in reader.get_variable_to_shape_map().items()
+                 if key.endswith("VARIABLE_VALUE"))
+    needed = sum(int(np.prod(v.shape)) for net in (model.encoder, model.decoder) for v in net.weights)
+    assert stored == needed

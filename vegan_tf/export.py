@@ -42,7 +42,6 @@ import json
 import os
 import shutil
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
@@ -275,15 +274,20 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
     tmp = os.path.join(export_dir, f".tmp-{version}")
     shutil.rmtree(tmp, ignore_errors=True)
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    endpoints = _endpoints(model, max_samples)
-    for name, fn, signature in endpoints:
-        archive.add_endpoint(name=name, fn=tf.function(fn), input_signature=signature)
-    # The first endpoint (decode) is also `serving_default`.
-    signatures = [name for name, _, _ in endpoints] + ["serving_default"]
+    # A tf.Module holding the traced signatures and exactly the variables they read, each once:
+    # keras.export.ExportArchive.track(model) would store every variable twice (the Keras wrapper
+    # and the tf.Variable the functions capture; keras-team/keras#23553) and the critics' too.
+    module = tf.Module()
+    functions = {}
+    for name, fn, signature in _endpoints(model, max_samples):
+        function = tf.function(fn, input_signature=signature)
+        setattr(module, name, function)
+        functions[name] = function.get_concrete_function()
+    module.captured_variables = list({id(v): v for f in functions.values() for v in f.variables}.values())
+    functions["serving_default"] = functions["decode"]  # the first endpoint is also `serving_default`
+    signatures = list(functions)
     try:
-        archive.write_out(tmp, verbose=False)
+        tf.saved_model.save(module, tmp, signatures=functions)
         write_warmup(tmp, signatures, model.latent_dim, model.data_shape)
         with open(os.path.join(tmp, METADATA_FILE), "w") as f:
             json.dump({"max_samples": max_samples, "latent_dim": int(model.latent_dim),
