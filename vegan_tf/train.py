@@ -204,7 +204,8 @@ def _same_every_pass(make_dataset):
     or multi-worker run sees the batches of a one-device run, and a resumed run those of the
     uninterrupted one.
     """
-    return tf.data.Dataset.range(1).flat_map(lambda _: make_dataset())
+    build = tf.autograph.experimental.do_not_convert(lambda _: make_dataset())  # plain Python: nothing to convert
+    return tf.data.Dataset.range(1).flat_map(build)
 
 
 def finish(model, config, workdir, train_time, steps_trained):
