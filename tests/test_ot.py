@@ -220,3 +220,27 @@ def test_assignment_brute_force():
     shuffle = rng.permutation(7)
     perm = vot.assignment(x, x[shuffle]).numpy()
     np.testing.assert_array_equal(x[shuffle][perm], x)
+
+
+def test_eps_scaling_converges_faster_to_the_same_plan():
+    """ε-scaling (ε_k = max(ε, max C · q^k), potentials carried over) on a minibatch problem of the kind
+    the losses solve (100 x 100 digits, squared cost scaled to max 1, ε = 1e-3): after 100 iterations
+    its row-marginal error is under half that of iterations from zero potentials (measured 0.037
+    against 0.135); and it converges to the plan of ε (POT's, on a small problem)."""
+    from vegan_tf import data
+
+    x, y = (data.load_array("digits", "train")[k:k + 100].reshape(100, -1) for k in (0, 100))
+    cost = vot.pairwise_cost(tf.constant(x, tf.float64), tf.constant(y, tf.float64)).numpy()
+    cost /= cost.max()
+    a = np.full(100, 0.01)
+    error = lambda res: np.abs(res.plan.numpy().sum(axis=1) - a).sum()  # noqa: E731
+    scaled = vot.sinkhorn(tf.constant(cost), 1e-3, num_iters=100, eps_scaling=0.7)
+    plain = vot.sinkhorn(tf.constant(cost), 1e-3, num_iters=100)
+    assert error(scaled) < 0.5 * error(plain)
+    small, a_small, b_small = _problem(1)  # the fixed point is POT's plan of ε
+    plan_ref, cost_ref = _pot_reference(small, a_small, b_small, 0.01)
+    converged = vot.sinkhorn(tf.constant(small), 0.01, a_small, b_small, num_iters=5000, tol=1e-12, eps_scaling=0.7)
+    np.testing.assert_allclose(float(converged.cost), cost_ref, rtol=1e-7)
+    np.testing.assert_allclose(converged.plan.numpy(), plan_ref, atol=1e-8)
+    with pytest.raises(ValueError, match="eps_scaling must be in"):
+        vot.sinkhorn(tf.constant(cost), 1e-3, eps_scaling=1.5)

@@ -107,36 +107,42 @@ def _log_weights(w, cost, axis):
 
 
 @tf.function(reduce_retracing=True)
-def _sinkhorn_loop(cost, log_a, log_b, eps, num_iters, tol):
+def _sinkhorn_loop(cost, log_a, log_b, eps, num_iters, tol, eps_scaling=None):
     """Potentials (f, g) after the Sinkhorn iterations (see :func:`sinkhorn`).
 
     A ``tf.function`` so that eager callers do not pay per-op dispatch in every
     iteration; inside an outer ``tf.function`` (or XLA) it is simply inlined.
     """
+    if eps_scaling is None:
+        start = eps
+    else:  # ε-scaling: ε_k = max(ε, max C · q^k), the potentials carried over from one ε to the next
+        start = tf.maximum(eps, tf.reduce_max(cost))
 
-    def f_update(g):
-        return -eps * tf.reduce_logsumexp(log_b[..., None, :] + (g[..., None, :] - cost) / eps, axis=-1)
+    def f_update(g, e):
+        return -e * tf.reduce_logsumexp(log_b[..., None, :] + (g[..., None, :] - cost) / e, axis=-1)
 
-    def g_update(f):
-        return -eps * tf.reduce_logsumexp(log_a[..., :, None] + (f[..., :, None] - cost) / eps, axis=-2)
+    def g_update(f, e):
+        return -e * tf.reduce_logsumexp(log_a[..., :, None] + (f[..., :, None] - cost) / e, axis=-2)
 
-    def body(i, f, g, err):
-        f_new = f_update(g)
+    def body(i, e, f, g, err):
+        f_new = f_update(g, e)
         if tol is not None:
             # L1 error of the row marginal of the plan of (f, g), whose rows
-            # sum to a_i exp((f_i - f_new_i) / ε).
-            err = tf.reduce_max(tf.reduce_sum(tf.exp(log_a) * tf.abs(1.0 - tf.exp((f - f_new) / eps)), axis=-1))
-        return i + 1, f_new, g_update(f_new), err
+            # sum to a_i exp((f_i - f_new_i) / ε); it counts once ε is reached.
+            err = tf.reduce_max(tf.reduce_sum(tf.exp(log_a) * tf.abs(1.0 - tf.exp((f - f_new) / e)), axis=-1))
+            err = tf.where(e > eps, tf.constant(np.inf, cost.dtype), err)
+        e_next = e if eps_scaling is None else tf.maximum(eps, e * eps_scaling)
+        return i + 1, e_next, f_new, g_update(f_new, e), err
 
-    def cond(i, f, g, err):
+    def cond(i, e, f, g, err):
         return tf.constant(True) if tol is None else err > tol
 
-    state = (tf.constant(0), tf.zeros_like(log_a), tf.zeros_like(log_b), tf.constant(np.inf, cost.dtype))
-    _, f, g, _ = tf.while_loop(cond, body, state, maximum_iterations=num_iters)
+    state = (tf.constant(0), start, tf.zeros_like(log_a), tf.zeros_like(log_b), tf.constant(np.inf, cost.dtype))
+    _, _, f, g, _ = tf.while_loop(cond, body, state, maximum_iterations=num_iters)
     return f, g
 
 
-def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None):
+def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None, eps_scaling=None):
     """Entropic OT on a cost matrix by log-domain Sinkhorn iterations (Cuturi, 2013).
 
     Each iteration updates the potentials by soft-min (log-sum-exp) steps
@@ -164,6 +170,12 @@ def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None):
       tol: if given, stop early once the L1 error of the row marginal of the
         plan, Σ_i |P_i· - a_i| (maximised over the batch), is below `tol`. The
         column marginal is exact after each iteration.
+      eps_scaling: if given, a factor q in (0, 1): ε-scaling (annealing), as in
+        GeomLoss and OTT-JAX. The iterations start at ε_0 = max C and use
+        ε_k = max(ε, ε_0 q^k), carrying the potentials over, so that a small ε
+        starts from the potentials of a larger one instead of from zero; `tol`
+        is checked only once ε is reached. It changes how fast, not where, the
+        iterations converge (the fixed point is that of ε).
 
     Returns:
       :class:`SinkhornResult` with ``f``, ``g``, ``plan``, ``cost`` = <P, C>
@@ -177,7 +189,10 @@ def sinkhorn(cost, epsilon, a=None, b=None, num_iters=100, tol=None):
     log_a = _log_weights(a, cost, axis=-2)  # [..., n]
     log_b = _log_weights(b, cost, axis=-1)  # [..., m]
 
-    f, g = _sinkhorn_loop(cost, log_a, log_b, eps, int(num_iters), None if tol is None else float(tol))
+    if eps_scaling is not None and not 0.0 < float(eps_scaling) < 1.0:
+        raise ValueError(f"eps_scaling must be in (0, 1), got {eps_scaling!r}.")
+    f, g = _sinkhorn_loop(cost, log_a, log_b, eps, int(num_iters), None if tol is None else float(tol),
+                          None if eps_scaling is None else float(eps_scaling))
     f.set_shape(log_a.shape)  # a retraced loop (reduce_retracing) returns relaxed shapes
     g.set_shape(log_b.shape)
     plan = tf.exp(log_a[..., :, None] + log_b[..., None, :] + (f[..., :, None] + g[..., None, :] - cost) / eps)
