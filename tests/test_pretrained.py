@@ -152,7 +152,7 @@ FD_TOLERANCE = 0.01  # relative
 
 @pytest.mark.parametrize("name", [n for n, m in SHIPPED.items() if m["fd"] is not None])
 def test_shipped_model_reproduces_its_cards_fd(name):
-    from vegan_tf import config as config_lib
+    from vegan_tf import config as config_lib, evaluate
     from vegan_tf.metrics import feature_net, images
 
     model = pretrained.load(name, root=REPO / "saved_models")
@@ -160,8 +160,8 @@ def test_shipped_model_reproduces_its_cards_fd(name):
     config = config_lib.from_json((entry / "config.json").read_text())
     net = feature_net.find(config.data.name, root=REPO / "saved_models")
     mu, sigma, n = feature_net.test_statistics(net)  # the test images' side, shipped with the feature network
-    samples = np.concatenate([model.sample(min(500, n - i), seed=config.seed + i) for i in range(0, n, 500)])
-    mu_s, sigma_s = images._mean_cov(feature_net.FeatureNet(net)(samples))  # pylint: disable=protected-access
+    samples = evaluate.evaluation_samples(model, n, seed=config.seed)
+    mu_s, sigma_s = images.mean_cov(feature_net.FeatureNet(net)(samples))
     fd = images.frechet_distance(mu, sigma, mu_s, sigma_s)
     assert fd == pytest.approx(SHIPPED[name]["fd"], rel=FD_TOLERANCE)
 

@@ -23,12 +23,18 @@ import pathlib
 import numpy as np
 
 from vegan_tf import data, divergences, metrics, workdir
+from vegan_tf.data import arrays
 from vegan_tf.metrics import feature_net as feature_net_lib
 from vegan_tf.metrics import quality
 
 
 def _in_batches(fn, n, size=500):
     return np.concatenate([np.asarray(fn(i, min(size, n - i))) for i in range(0, n, size)])
+
+
+def evaluation_samples(model, num_samples, seed=0):
+    """The samples the evaluation scores: ``model.sample`` in calls of at most 500, the i-th with seed ``seed + i``."""
+    return _in_batches(lambda i, size: model.sample(size, seed + i), num_samples)
 
 
 def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, feature_net="auto"):
@@ -41,7 +47,7 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
     """
     real = data.load_array(data_name, "test", limit=num_samples, data_dir=data_dir or None)
     n = len(real)
-    samples = _in_batches(lambda i, size: model.sample(size, seed + i), n)
+    samples = evaluation_samples(model, n, seed)
     results = {"num_eval": int(n)}
     if getattr(model, "encoder", None) is not None or "encode" in getattr(model, "signatures", {}):
         codes = _in_batches(lambda i, size: model.encode(real[i:i + size]), n)
@@ -103,9 +109,9 @@ def load_target(target, data_name=None):
     if not data_name:
         raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
                          f"e.g. --data=/path/to/mnist.npz.")
-    if str(data_name).endswith(".npz") and not os.path.isfile(str(data_name).removeprefix("npz:")):
+    if arrays.is_npz(str(data_name)) and not os.path.isfile(arrays.path_of(str(data_name))):
         raise ValueError(f"{target} was trained on {data_name!r}, which is not on this machine: pass --data with "
-                         f"its path, e.g. --data=/path/to/{pathlib.Path(str(data_name)).name}.")
+                         f"its path, e.g. --data=/path/to/{pathlib.Path(arrays.path_of(str(data_name))).name}.")
     return model, data_name, data_dir
 
 

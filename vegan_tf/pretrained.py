@@ -279,6 +279,7 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
 
     from vegan_tf import data, models
     from vegan_tf import workdir as workdir_lib
+    from vegan_tf.data import arrays
 
     source = pathlib.Path(workdir)
     for needed in ("config.json", "metrics.json"):
@@ -303,8 +304,8 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
         shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
         bare.save(str(staging / "model.keras"))
         shipped = json.loads((source / "config.json").read_text())
-        if str(shipped["data"]["name"]).endswith(".npz"):  # a file of the training machine: keep its name only
-            shipped["data"]["name"] = pathlib.Path(str(shipped["data"]["name"])).name
+        if arrays.is_npz(str(shipped["data"]["name"])):  # a file of the training machine: keep its name only
+            shipped["data"]["name"] = pathlib.Path(arrays.path_of(str(shipped["data"]["name"]))).name
         (staging / "config.json").write_text(json.dumps(shipped, indent=2) + "\n")
         card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
         (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
@@ -356,8 +357,9 @@ def model_card(name, config, metrics, command="", machine="", notes=""):
               f"--target={name}`):", "", "| metric | value |", "|---|---:|", table, ""]
     if notes:
         lines += [notes.strip(), ""]
-    lines += ["Files: the TF Serving version folder, `model.keras` (weights and optimizer settings, no optimizer "
-              "state), the run's `config.json` and `metrics.json`.", ""]
+    lines += ["Files: the TF Serving version folder, `model.keras` (the trained model, uncompiled: "
+              "`pretrained.load_model` compiles it with the optimizers of `config.json`), the run's `config.json` "
+              "and `metrics.json`.", ""]
     return "\n".join(lines)
 
 

@@ -139,7 +139,7 @@ def write_test_statistics(data_name, net_dir, num_images=1000):
     from vegan_tf.metrics import images
 
     real = data.load_array(data_name, "test", limit=num_images)
-    mu, sigma = images._mean_cov(FeatureNet(net_dir)(real))  # pylint: disable=protected-access
+    mu, sigma = images.mean_cov(FeatureNet(net_dir)(real))
     np.savez(os.path.join(net_dir, TEST_STATISTICS), mu=mu, sigma=sigma, num_images=len(real))
 
 

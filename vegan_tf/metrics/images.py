@@ -49,7 +49,8 @@ def sharpness(images):
     return float(np.mean(np.var(lap.reshape(len(lap), -1), axis=1)))
 
 
-def _mean_cov(act):
+def mean_cov(act):
+    """Sample mean and unbiased (ddof=1) covariance of activations [n, ...] (flattened), in float64."""
     act = np.asarray(act, dtype=np.float64)
     act = act.reshape(len(act), -1)
     return act.mean(axis=0), np.cov(act, rowvar=False, ddof=1)
@@ -89,8 +90,8 @@ def fid_from_activations(act1, act2):
     ddof=1, as the reference implementation's ``np.cov``) and returns their
     :func:`frechet_distance`. Computed in float64.
     """
-    mu1, sigma1 = _mean_cov(act1)
-    mu2, sigma2 = _mean_cov(act2)
+    mu1, sigma1 = mean_cov(act1)
+    mu2, sigma2 = mean_cov(act2)
     return frechet_distance(mu1, sigma1, mu2, sigma2)
 
 
