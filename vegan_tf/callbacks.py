@@ -121,6 +121,7 @@ class Preemption(keras.callbacks.Callback):
             self.step = self.checkpoint.save()
             self.model.stop_training = True
 
+
 class EpochScalars(keras.callbacks.Callback):
     """Writes the epoch's logs as TensorBoard scalars at the model's step."""
 
