@@ -115,15 +115,21 @@ def test_wgan_two_replicas_take_the_single_device_step(penalty, critic_batches, 
 
 
 # ------------------------------------------------------------------ Sinkhorn generator
-@pytest.mark.parametrize("objective", ["cost", "dual"])
-def test_sinkhorn_generator_loss_matches_pot(objective):
-    """The model's debiased loss on (G(z), x) against POT's log-domain Sinkhorn on the same points."""
+@pytest.mark.parametrize("objective, eps_scaling", [("cost", 0.0), ("dual", 0.0), ("dual", 0.5)])
+def test_sinkhorn_generator_loss_matches_pot(objective, eps_scaling):
+    """The model's debiased loss on (G(z), x) against POT's log-domain Sinkhorn on the same points, with and
+    without ε-scaling; the solver stops at the default tolerance, and logs its marginal error and iterations."""
     epsilon = 0.5
     model = models.SinkhornGenerator(networks.Decoder((3,), 2, hidden=(16,), output_activation="linear"),
-                                     epsilon=epsilon, num_iters=3000, objective=objective)
+                                     epsilon=epsilon, num_iters=3000, objective=objective,
+                                     sinkhorn_eps_scaling=eps_scaling)
     model.build()
     x = tf.constant(np.random.default_rng(5).normal(size=(12, 3)), tf.float32)
-    loss, _ = model.loss_terms(Batch(x, training=False))
+    loss, logs = model.loss_terms(Batch(x, training=False))
+    assert set(logs) == set(model.tracked)
+    assert model.sinkhorn_tol == 1e-6  # the stop checks the row marginal; the logged error adds the column's
+    assert float(logs["sinkhorn_marginal_error"]) < 3 * model.sinkhorn_tol  # and float32 rounding (~2e-7)
+    assert 0 < float(logs["sinkhorn_iterations"]) < 3000
     fake = model.decoder(model.global_normal(12, 2, PRIOR_SALT)).numpy().astype(np.float64)
 
     def reference(u, v):
@@ -138,6 +144,28 @@ def test_sinkhorn_generator_loss_matches_pot(objective):
     xx = x.numpy().astype(np.float64)
     expected = reference(fake, xx) - 0.5 * reference(fake, fake) - 0.5 * reference(xx, xx)
     assert float(loss) == pytest.approx(expected, rel=1e-3, abs=1e-4)
+
+
+def test_sinkhorn_diagnostics_are_tracked_and_configurable():
+    """The models that solve Sinkhorn in training log the solver's marginal error and iterations (``fit``'s
+    history); the solver's options are config keys; the other models' tracked values are unchanged."""
+    assert models.default_config("sinkhorn")["sinkhorn_tol"] == 1e-6
+    assert models.default_config("pot")["sinkhorn_eps_scaling"] == 0.0
+    dec = networks.Decoder((2,), 2, hidden=(8,), output_activation="linear")
+    generator = models.SinkhornGenerator(dec, epsilon=1.0, num_iters=40, sinkhorn_tol=0.0, sinkhorn_eps_scaling=0.5)
+    sae = models.build({"name": "pot", "divergence": "sinkhorn", "hidden": (8,), "latent_dim": 2, "epsilon": 1.0,
+                        "num_iters": 40, "sinkhorn_tol": 0.0}, (2,))
+    for model in (generator, sae):
+        assert model.tracked[-2:] == ("sinkhorn_marginal_error", "sinkhorn_iterations")
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        history = model.fit(_x(), epochs=1, verbose=0).history
+        assert history["sinkhorn_iterations"] == [40.0]  # tol 0: the fixed iterations
+        assert 0.0 <= history["sinkhorn_marginal_error"][0] < 0.1
+    assert models.SinkhornGenerator.from_config(generator.get_config()).sinkhorn_eps_scaling == 0.5
+    wae = models.build({"name": "wae_mmd", "hidden": (8,), "latent_dim": 2}, (2,))
+    assert wae.tracked == ("loss", "reconstruction", "mmd")
+    with pytest.raises(ValueError, match="sinkhorn_eps_scaling"):
+        models.SinkhornGenerator(dec, sinkhorn_eps_scaling=2.0)
 
 
 # ------------------------------------------------------------------ LSOT

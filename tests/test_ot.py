@@ -244,3 +244,64 @@ def test_eps_scaling_converges_faster_to_the_same_plan():
     np.testing.assert_allclose(converged.plan.numpy(), plan_ref, atol=1e-8)
     with pytest.raises(ValueError, match="eps_scaling must be in"):
         vot.sinkhorn(tf.constant(cost), 1e-3, eps_scaling=1.5)
+
+
+@pytest.mark.parametrize("objective", ["dual", "cost"])
+def test_losses_with_eps_scaling_and_tol_on_a_hand_checked_problem(objective):
+    """x = {0, 1} and its translate y = x + s (squared cost): the 2 x 2 plans are in closed form.
+
+    Every plan of the three problems is [[π, ½ − π], [½ − π, π]] with π = 1 / (2 (1 + e^{-1/ε}))
+    (the cross terms C_12 + C_21 - C_11 - C_22 = 2 in all three), so <P, C> = s² + 1 - 2π for
+    (x, y) and 1 - 2π for (x, x) and (y, y), and OT_ε(x, x) = -ε log((1 + e^{-1/ε}) / 2) (the
+    symmetric potentials f = g). Hence S_ε(x, y) = s² for either objective, and the biased
+    OT_ε(x, y) = s² + OT_ε(x, x) (objective "dual") or s² + 1 - 2π ("cost"). The losses with
+    ε-scaling and the early stop reach these values, as the fixed iterations do."""
+    s, eps = 0.3, 0.5
+    x = np.array([[0.0], [1.0]])
+    y = x + s
+    pi = 1.0 / (2.0 * (1.0 + np.exp(-1.0 / eps)))
+    biased = s**2 + (-eps * np.log((1.0 + np.exp(-1.0 / eps)) / 2.0) if objective == "dual" else 1.0 - 2.0 * pi)
+    for options in ({}, {"tol": 1e-12}, {"eps_scaling": 0.5}, {"eps_scaling": 0.5, "tol": 1e-12}):
+        loss = vot.sinkhorn_loss(x, y, eps, num_iters=200, objective=objective, **options)
+        assert float(loss) == pytest.approx(s**2, rel=1e-10), options
+        plain = vot.sinkhorn_loss(x, y, eps, num_iters=200, objective=objective, debiased=False, **options)
+        assert float(plain) == pytest.approx(biased, rel=1e-10), options
+
+
+def test_reported_marginal_error_is_the_plans():
+    """``marginal_error`` of ``sinkhorn`` and the loss's logged error are the L1 errors of the returned plans."""
+    cost, a, b = _problem(3)
+    res = vot.sinkhorn(tf.constant(cost), 0.01, a, b, num_iters=7)
+    plan = res.plan.numpy()
+    expected = np.abs(plan.sum(axis=1) - a).sum() + np.abs(plan.sum(axis=0) - b).sum()
+    assert expected > 1e-4  # not converged: the error is not just rounding
+    np.testing.assert_allclose(float(res.marginal_error), expected, rtol=1e-10)
+    assert int(res.iterations) == 7
+
+    rng = np.random.default_rng(10)
+    x, y = rng.normal(size=(10, 2)), rng.normal(size=(10, 2)) + 0.5
+    loss, logs = vot.sinkhorn_loss_terms(x, y, 0.05, num_iters=9)
+    assert set(logs) == set(vot.SINKHORN_DIAGNOSTICS)
+    plans = vot.sinkhorn(tf.stack([vot.pairwise_cost(u, v) for u, v in ((x, y), (x, x), (y, y))]), 0.05,
+                         num_iters=9).plan.numpy()
+    errors = [np.abs(p.sum(axis=1) - 0.1).sum() + np.abs(p.sum(axis=0) - 0.1).sum() for p in plans]
+    np.testing.assert_allclose(float(logs["sinkhorn_marginal_error"]), max(errors), rtol=1e-5)
+    assert float(logs["sinkhorn_iterations"]) == 9.0
+    assert logs["sinkhorn_marginal_error"].dtype == tf.float32
+
+
+@pytest.mark.parametrize("eps_scaling", [None, 0.5])
+def test_tol_stops_early(eps_scaling):
+    """With a tolerance the loop stops well before its cap, with a plan at least that accurate; without one
+    (``tol=0`` or None) it runs the cap."""
+    cost, a, b = _problem(4)
+    solve = tf.function(lambda c, tol: vot.sinkhorn(c, 0.1, a, b, num_iters=1000, tol=tol, eps_scaling=eps_scaling))
+    stopped = solve(tf.constant(cost), 1e-6)
+    assert 1 < int(stopped.iterations) < 200
+    assert float(stopped.marginal_error) < 1e-6
+    for tol in (0, None):
+        assert int(solve(tf.constant(cost), tol).iterations) == 1000
+    rng = np.random.default_rng(11)
+    _, logs = vot.sinkhorn_loss_terms(rng.normal(size=(12, 2)), rng.normal(size=(12, 2)), 1.0, num_iters=1000,
+                                      tol=1e-6, eps_scaling=eps_scaling)
+    assert float(logs["sinkhorn_iterations"]) < 1000 and float(logs["sinkhorn_marginal_error"]) < 1e-6

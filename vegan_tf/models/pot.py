@@ -45,6 +45,7 @@ class POT(GenerativeModel):
     is the divergence's (``adversary_first``): WAE-GAN's Algorithm 1 updates D first, AVB's
     Algorithm 1 takes both gradients at the same point. Logged: ``loss``, ``reconstruction``,
     the penalty (under the divergence's name: ``mmd``, ``penalty``, ``kl``, ``sinkhorn``),
+    the divergence's ``diagnostics`` (Sinkhorn: the solver's marginal error and iterations),
     ``adversary`` (D's loss), and ``elbo`` = −(reconstruction + KL estimate) when the cost is a
     likelihood and D estimates the KL (whatever λ trains).
 
@@ -93,7 +94,7 @@ class POT(GenerativeModel):
                        discriminator=self._discriminator(discriminator))
         elbo = cost in costs.LIKELIHOODS and self.divergence.estimates_kl
         self.tracked = ("loss", "reconstruction", self.divergence.logged) + ("elbo",) * elbo + (
-            ("adversary",) if self.divergence.discriminator else ())
+            ("adversary",) if self.divergence.discriminator else ()) + tuple(self.divergence.diagnostics)
 
     def _discriminator(self, network):
         """The adversarial divergence's network, checked (or made: the default MLP)."""
@@ -157,9 +158,9 @@ class POT(GenerativeModel):
         """The POT objective of encoder and decoder: E c(X, G(Z̃)) + λ · D(Q_Z, P_Z)."""
         codes = self.posterior(batch.x, batch.training)
         reconstruction = self.reconstruction(batch.x, codes.z, batch.training)
-        penalty = self.divergence.penalty(self, batch.x, codes, batch.training)
+        penalty, diagnostics = self.divergence.penalty_terms(self, batch.x, codes, batch.training)
         loss = reconstruction + self.lam * penalty
-        logs = {"loss": loss, "reconstruction": reconstruction, self.divergence.logged: penalty}
+        logs = {"loss": loss, "reconstruction": reconstruction, self.divergence.logged: penalty, **diagnostics}
         if "elbo" in self.tracked:
             logs["elbo"] = -(reconstruction + penalty)
         return loss, logs
