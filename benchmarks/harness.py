@@ -7,6 +7,8 @@
 * ``Side`` and ``Worker``: one framework per process (no shared thread pools or allocators),
   its benchmark variants built once and then run on request.
 * ``machine``, ``loadavg``: the description of the machine and its load that goes with any time.
+* ``peak_tracked``: a process's peak RSS while a function runs.
+* ``check_reference_spec``: the settings ``step_time.py``'s hand-written steps implement.
 * ``markdown_table``: the printed result.
 """
 
@@ -204,3 +206,49 @@ def markdown_table(header, rows, right=()):
     print("|" + "|".join("---:" if h in right else "---" for h in header) + "|")
     for row in rows:
         print("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
+
+
+# ====================================================================== memory
+def _status_kib(field):
+    """A ``VmRSS`` / ``VmHWM`` line of /proc/self/status in KiB (None where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), None)
+    except OSError:
+        return None
+
+
+def peak_tracked(peaks, key, run):
+    """``run()``, recording in ``peaks[key]`` the process's peak RSS while it ran and its rise over the RSS before.
+
+    The peak (``VmHWM``) is reset first by writing 5 to /proc/self/clear_refs (Linux >= 4.0); the
+    values are MiB, the maxima over every call for ``key``. Without /proc nothing is recorded.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return run()
+    before = _status_kib("VmRSS")
+    out = run()
+    peak = _status_kib("VmHWM")
+    if before is not None and peak is not None:
+        old = peaks.get(key, (0.0, 0.0))
+        peaks[key] = (max(old[0], peak / 1024), max(old[1], (peak - before) / 1024))
+    return out
+
+
+# ====================================================================== hand-written references
+#: The settings of the repository's MNIST configs that the hand-written steps of ``step_time.py``
+#: (``keras_reference.py``, ``torch_reference.py``) implement, by key of ``step_time.reference_spec``.
+REFERENCE_SETTINGS = {"cost": ("l2sq", "bernoulli"), "cost_scale": (1.0,), "output_activation": ("sigmoid",),
+                      "kernel": ("imq",), "objective": ("dual",), "debiased": (True,), "prior_trick": (False,),
+                      "penalty": ("gp",), "critic_batches": ("same",), "transport_fit": ("median",),
+                      "optimizer": ("adam",)}
+
+
+def check_reference_spec(spec):
+    """Raises ``ValueError`` if ``spec`` has a setting the hand-written references do not implement."""
+    differ = {k: spec[k] for k, ok in REFERENCE_SETTINGS.items() if k in spec and spec[k] not in ok}
+    if differ:
+        raise ValueError(f"The hand-written references implement {REFERENCE_SETTINGS} only; this case has {differ}.")
