@@ -244,7 +244,7 @@ def peak_tracked(peaks, key, run):
 REFERENCE_SETTINGS = {"cost": ("l2sq", "bernoulli"), "cost_scale": (1.0,), "output_activation": ("sigmoid",),
                       "kernel": ("imq",), "objective": ("dual",), "debiased": (True,), "prior_trick": (False,),
                       "penalty": ("gp",), "critic_batches": ("same",), "transport_fit": ("median",),
-                      "optimizer": ("adam",)}
+                      "optimizer": ("adam",), "sinkhorn_eps_scaling": (0.0,)}
 
 
 def check_reference_spec(spec):

@@ -141,11 +141,13 @@ def mmd_imq(q, p, scales, base):
     return total
 
 
-def sinkhorn_divergence(x, y, eps, p, iters):
+def sinkhorn_divergence(x, y, eps, p, iters, tol=0.0):
     """Debiased Sinkhorn divergence (log domain, uniform weights), gradient by the envelope theorem.
 
     The three problems (x, y), (x, x), (y, y) run as one batch; the potentials are computed on
     the stopped costs, and the value's gradient is that of sum(P * C) with the plan P held fixed.
+    With ``tol`` > 0 the iterations stop once the row marginals' L1 error (the worst of the three)
+    is below it, as vegan_tf's solver does (``model.sinkhorn_tol``).
     """
     x, y = tf.reshape(x, [tf.shape(x)[0], -1]), tf.reshape(y, [tf.shape(y)[0], -1])
     centre = tf.stop_gradient(0.5 * (tf.reduce_mean(x, 0) + tf.reduce_mean(y, 0)))
@@ -155,11 +157,16 @@ def sinkhorn_divergence(x, y, eps, p, iters):
     c0 = tf.stop_gradient(cost)
     n = tf.cast(tf.shape(x)[0], x.dtype)
     log_w = -tf.math.log(n)
-    f = tf.zeros(tf.shape(cost)[:2])
-    g = tf.zeros(tf.shape(cost)[:2])
-    for _ in tf.range(iters):
-        f = -eps * tf.reduce_logsumexp(log_w + (g[:, None, :] - c0) / eps, axis=2)
-        g = -eps * tf.reduce_logsumexp(log_w + (f[:, :, None] - c0) / eps, axis=1)
+
+    def body(f, g, err):
+        f_new = -eps * tf.reduce_logsumexp(log_w + (g[:, None, :] - c0) / eps, axis=2)
+        if tol:  # rows of the plan of (f, g) sum to exp(log_w + (f - f_new) / eps)
+            err = tf.reduce_max(tf.reduce_sum(tf.exp(log_w) * tf.abs(1.0 - tf.exp((f - f_new) / eps)), axis=1))
+        return f_new, -eps * tf.reduce_logsumexp(log_w + (f_new[:, :, None] - c0) / eps, axis=1), err
+
+    zeros = tf.zeros(tf.shape(cost)[:2])
+    f, g, _ = tf.while_loop(lambda f, g, err: err > tol if tol else tf.constant(True), body,
+                            (zeros, zeros, tf.constant(float("inf"))), maximum_iterations=iters)
     plan = tf.exp(2.0 * log_w + (f[:, :, None] + g[:, None, :] - c0) / eps)
     value = tf.reduce_sum(f, 1) / n + tf.reduce_sum(g, 1) / n + tf.reduce_sum(plan * (cost - c0), [1, 2])
     return value[0] - 0.5 * value[1] - 0.5 * value[2]
@@ -210,7 +217,7 @@ def wae(s, nets, opts):
             if s["divergence"] == "mmd":
                 penalty = mmd_imq(z, pz, s["kernel_scales"], s["kernel_base"])
             else:
-                penalty = sinkhorn_divergence(z, pz, s["epsilon"], s["p"], s["num_iters"])
+                penalty = sinkhorn_divergence(z, pz, s["epsilon"], s["p"], s["num_iters"], s["sinkhorn_tol"])
             loss = reconstruction(s, x, dec(z)) + s["lam"] * penalty
         descend(opt, variables, tape, loss)
         return loss
@@ -335,7 +342,7 @@ def sinkhorn(s, nets, opts):
     def step(x):
         with tf.GradientTape() as tape:
             loss = sinkhorn_divergence(tf.sigmoid(gen(_prior(s, tf.shape(x)[0]))), x, s["epsilon"], s["p"],
-                                       s["num_iters"])
+                                       s["num_iters"], s["sinkhorn_tol"])
         descend(opt, gen.trainable_variables, tape, loss)
         return loss
 

@@ -138,6 +138,10 @@ def reference_spec(model, recipe, batch):
     elif isinstance(model, models.SinkhornGenerator):
         s.update(epsilon=model.epsilon, p=model.p, num_iters=model.num_iters, debiased=model.debiased,
                  objective=model.objective)
+    if s.get("divergence", "sinkhorn") == "sinkhorn" and "epsilon" in s:  # the solver's stop (0: num_iters always)
+        s["sinkhorn_tol"] = float(s.get("sinkhorn_tol", getattr(model, "sinkhorn_tol", 0.0)) or 0.0)
+        s["sinkhorn_eps_scaling"] = float(s.get("sinkhorn_eps_scaling", getattr(model, "sinkhorn_eps_scaling", 0.0))
+                                          or 0.0)
     elif isinstance(model, models.LSOT):
         s.update(cost=model.cost, cost_scale=model.cost_scale, transport_fit=model.transport_fit)
     return s
@@ -187,12 +191,16 @@ def latent_term(model, x):
     if isinstance(model, models.SinkhornGenerator):
         fake = model.decoder.activate(model.decoder(model.prior_draws(x.shape[0]), training=True))
 
+        stop = {k: getattr(model, f"sinkhorn_{k}") for k in ("tol", "eps_scaling")
+                if hasattr(model, f"sinkhorn_{k}")}
+        stop = {k: v or None for k, v in stop.items()}  # 0 is off, as the model reads it
+
         @tf.function
         def fn():
             with tf.GradientTape() as tape:
                 tape.watch(fake)
                 loss = ot.sinkhorn_loss(fake, x, model.epsilon, p=model.p, num_iters=model.num_iters,
-                                        debiased=model.debiased, objective=model.objective)
+                                        debiased=model.debiased, objective=model.objective, **stop)
             return loss, tape.gradient(loss, fake)
 
         return "sinkhorn", fn

@@ -182,8 +182,11 @@ def mmd(q, p, scales, base):
     return total
 
 
-def sinkhorn_divergence(x, y, eps, p, iters):
-    """Debiased Sinkhorn divergence (log domain, uniform weights, the three problems batched), envelope gradient."""
+def sinkhorn_divergence(x, y, eps, p, iters, tol=0.0):
+    """Debiased Sinkhorn divergence (log domain, uniform weights, the three problems batched), envelope gradient.
+
+    With ``tol`` > 0 the iterations stop once the row marginals' L1 error is below it (vegan_tf's stop).
+    """
     x, y = x.flatten(1), y.flatten(1)
     centre = (0.5 * (x.mean(0) + y.mean(0))).detach()
     x, y = x - centre, y - centre
@@ -196,8 +199,12 @@ def sinkhorn_divergence(x, y, eps, p, iters):
         f = torch.zeros(3, n)
         g = torch.zeros(3, n)
         for _ in range(iters):
-            f = -eps * torch.logsumexp(log_w + (g[:, None, :] - c0) / eps, dim=2)
+            f_new = -eps * torch.logsumexp(log_w + (g[:, None, :] - c0) / eps, dim=2)
+            err = (math.exp(log_w) * (1.0 - torch.exp((f - f_new) / eps)).abs()).sum(1).max() if tol else None
+            f = f_new
             g = -eps * torch.logsumexp(log_w + (f[:, :, None] - c0) / eps, dim=1)
+            if tol and err.item() <= tol:
+                break
         plan = torch.exp(2.0 * log_w + (f[:, :, None] + g[:, None, :] - c0) / eps)
     value = f.sum(1) / n + g.sum(1) / n + (plan * (cost - c0)).sum((1, 2))
     return value[0] - 0.5 * value[1] - 0.5 * value[2]
@@ -234,7 +241,7 @@ def wae(s, nets, opts):
         if s["divergence"] == "mmd":
             penalty = mmd(z, pz, s["kernel_scales"], s["kernel_base"])
         else:
-            penalty = sinkhorn_divergence(z, pz, s["epsilon"], s["p"], s["num_iters"])
+            penalty = sinkhorn_divergence(z, pz, s["epsilon"], s["p"], s["num_iters"], s["sinkhorn_tol"])
         loss = reconstruction(s, x, dec(z)) + s["lam"] * penalty
         descend(opt, loss)
         return loss
@@ -301,7 +308,8 @@ def sinkhorn(s, nets, opts):
     gen = nets["decoder"]
 
     def step(x):
-        loss = sinkhorn_divergence(torch.sigmoid(gen(_prior(s, x.shape[0]))), x, s["epsilon"], s["p"], s["num_iters"])
+        loss = sinkhorn_divergence(torch.sigmoid(gen(_prior(s, x.shape[0]))), x, s["epsilon"], s["p"], s["num_iters"],
+                                   s["sinkhorn_tol"])
         descend(opts["optimizer"], loss)
         return loss
 
