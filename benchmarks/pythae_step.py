@@ -69,6 +69,11 @@ def build(s):
     common = {"input_dim": (c, h, w), "latent_dim": s["latent_dim"]}
     enc = Encoder(nets["encoder"], s["encoder_kind"], s["latent_dim"])
     dec = Decoder(nets["decoder"])
+    disc = Discriminator(nets["discriminator"]) if "discriminator" in nets else None
+    if s.get("pythae_nets") == "default":  # pythae's own default MLPs (and its 256-unit discriminator)
+        if s["arch"] != "mlp":
+            raise ValueError("pythae's default networks are MLPs; --pythae-nets=default is for the mlp case.")
+        enc = dec = disc = None
     o = s["optimizers"]["optimizer"]
     if name == "WAE_MMD":
         model = models.WAE_MMD(models.WAE_MMD_Config(**common), encoder=enc, decoder=dec)
@@ -76,8 +81,7 @@ def build(s):
         model = models.VAE(models.VAEConfig(reconstruction_loss="bce", **common), encoder=enc, decoder=dec)
     else:
         config = models.Adversarial_AE_Config(deterministic_posterior=s["encoder_kind"] == "deterministic", **common)
-        model = models.Adversarial_AE(config, encoder=enc, decoder=dec, discriminator=Discriminator(
-            nets["discriminator"]))
+        model = models.Adversarial_AE(config, encoder=enc, decoder=dec, discriminator=disc)
     model.train()
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
 

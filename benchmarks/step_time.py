@@ -14,8 +14,8 @@ of scikit-learn digits resized to 28x28 in [0, 1] (nothing is downloaded):
 * ``mlp``: ``quality.PROTOCOL`` (pythae's MLP 784-512-16, batch 100, constant rate), every recipe;
 * ``conv_small``: ``quality.CONV_PROTOCOL`` (the WAE paper's conv networks at 1/8 width, d_z = 8,
   batch 100), for the recipes built on them (``--conv-recipes``);
-* ``conv_full`` (``--full``): the configs as they are (paper widths, ~17 s/step on 2 cores), for
-  ``--full-recipes`` (WAE-MMD by default), with at most 2 steps x 3 rounds and 1 warm-up step,
+* ``conv_full`` (``--full``): the configs as they are (paper widths, 22 M parameters, seconds per step), for
+  ``--full-recipes`` (WAE-MMD by default), with at most 5 rounds x 2 steps and 1 warm-up step,
   ``steps_per_execution`` 1 (unless ``--steps-per-execution``) and no pipeline measurement.
 
 Variants, each in rotating rounds (the order shifts every round, so other load hits all alike):
@@ -33,7 +33,8 @@ Variants, each in rotating rounds (the order shifts every round, so other load h
 
 Figures of the ``tf`` row (measured in the same rounds): GFLOP per step (TensorFlow's profiler,
 ``float_ops`` of the graph of ``tf.function(model.train_step)``; a while loop's body, i.e. the
-Sinkhorn iterations, and ``numpy_function`` ops count once or not at all) and the fraction of the
+Sinkhorn iterations, and ``numpy_function`` ops count once or not at all; the graph before grappler, so a
+computation it repeats on the same inputs counts each time) and the fraction of the
 measured matmul limit it reaches (a 2048x2048 float32 ``tf.matmul`` timed in the same rounds and
 threads; the same FLOP count is used for every variant's row); the input pipeline's share (the
 step on the training binary's pipeline, ``data.get_dataset`` as ``train._train`` builds it, vs
@@ -73,6 +74,7 @@ CASES = {
 DEFAULT_CASES = ("mlp", "conv_small")
 MEASUREMENTS = ("tf_pipeline", "tf_latent", "matmul")  # timed in the rounds, reported as columns of the tf row
 MATMUL_N = 2048
+FULL_STEPS, FULL_ROUNDS = 2, 5  # conv_full's caps (several seconds per step), after one warm-up step
 TORCH_INSTALL = ("python3.11 -m venv VENV && VENV/bin/pip install -e . torch==2.13.0 pythae   (from the repository "
                  "root; see benchmarks/README.md)")
 
@@ -352,8 +354,9 @@ class TFSide(harness.Side):
 def run_pair(args, recipe, case, workers):
     """Builds every variant of ``recipe`` on ``case`` in its worker, then times them in rotating rounds."""
     full = case == "conv_full"
-    steps, rounds, warmup = ((min(args.steps, 2), min(args.rounds, 3), min(args.warmup, 1)) if full
-                             else (args.steps, args.rounds, args.warmup))
+    steps, rounds, warmup = args.steps, args.rounds, args.warmup
+    if full:
+        steps, rounds, warmup = min(steps, FULL_STEPS), min(rounds, FULL_ROUNDS), min(warmup, 1)
     print(f"== {recipe} / {case}: {CASES[case][2]}", file=sys.stderr, flush=True)
     tf_variants = ["tf", "keras", "tf_latent", "matmul"] + ([] if args.no_pipeline or full else ["tf_pipeline"])
     info = workers["tf"].call("setup", recipe, case, warmup, tf_variants, args.data, args.steps_per_execution)
@@ -362,7 +365,8 @@ def run_pair(args, recipe, case, workers):
            "flops": info["flops"], "spe": info["steps_per_execution"], "latent": info["latent"]}
     torch_variants = (["pythae"] if recipe in PYTHAE else []) + (["torch"] if recipe in TORCH else [])
     if "torch" in workers and torch_variants:
-        tinfo = workers["torch"].call("setup", info["spec"], info["x"], warmup, torch_variants)
+        spec = {**info["spec"], "pythae_nets": args.pythae_nets}
+        tinfo = workers["torch"].call("setup", spec, info["x"], warmup, torch_variants)
         owners.update({v: workers["torch"] for v in tinfo["setup_s"]})
         for key in ("setup_s", "errors", "params"):
             res[key].update(tinfo[key])
@@ -407,6 +411,9 @@ def main():
                                                    "(default: the digits, resized, written to a temporary .npz)")
     parser.add_argument("--steps-per-execution", type=int, default=None,
                         help="sets config.train.steps_per_execution (default: each config's own)")
+    parser.add_argument("--pythae-nets", choices=("same", "default"), default="same",
+                        help="pythae's networks: vegan_tf's, rebuilt (default), or pythae's own default MLPs "
+                             "(mlp case only; they lack vegan_tf's batch norm, and AAE's discriminator is 256 wide)")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
     parser.add_argument("--no-torch", action="store_true", help="vegan_tf and Keras only")
     parser.add_argument("--torch-omp-wait-policy", choices=("passive", "active", "default"), default="passive",
@@ -473,8 +480,8 @@ def report(args, results, versions, load_start, load_end, elapsed):
     print(f"\n{harness.machine(versions)}")
     print(f"Threads per worker: {args.threads} (PyTorch OMP_WAIT_POLICY: {args.torch_omp_wait_policy}); "
           f"{args.rounds} rounds x {args.steps} timed steps per variant after {args.warmup} warm-up steps "
-          f"(conv_full: at most 3 x 2 after 1); load average {load_start} at start, {load_end} at end; "
-          f"{elapsed / 60:.1f} min in all.")
+          f"(conv_full: at most {FULL_ROUNDS} x {FULL_STEPS} after 1); load average {load_start} at start, "
+          f"{load_end} at end; {elapsed / 60:.1f} min in all.")
     print(f"Measured matmul limit: {limit:.1f} GFLOP/s (median of {len(limits)} float32 {MATMUL_N}x{MATMUL_N} "
           f"tf.matmul in the rounds, {args.threads} threads).\n" if limit else "Matmul limit: not measured.\n")
     header = ("recipe", "case", "variant", "median ms/step", "p25–p75", "steps/s", "× pythae/torch", "× keras",
