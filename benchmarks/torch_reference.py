@@ -16,6 +16,7 @@ sync vegan_tf's step makes too). The trainable parameter count is checked agains
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -232,6 +233,19 @@ def descend(opt, loss):
     opt.step()
 
 
+@contextlib.contextmanager
+def frozen(net):
+    """No gradients for ``net``'s weights while another player's loss runs through it (as TF's tape skips them)."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
 def wae(s, nets, opts):
     enc, dec, opt = nets["encoder"], nets["decoder"], opts["optimizer"]
 
@@ -257,9 +271,10 @@ def wae_gan(s, nets, opts):
         z0 = enc(x).detach()
         d_loss = s["lam"] * (softplus(-disc(_prior(s, x.shape[0]))).mean() + softplus(disc(z0)).mean())
         descend(opts["adversary_optimizer"], d_loss)
-        z = enc(x)
-        loss = reconstruction(s, x, dec(z)) + s["lam"] * softplus(-disc(z)).mean()
-        descend(opts["optimizer"], loss)  # D's gradients from this loss are cleared before D's next update
+        with frozen(disc):
+            z = enc(x)
+            loss = reconstruction(s, x, dec(z)) + s["lam"] * softplus(-disc(z)).mean()
+            descend(opts["optimizer"], loss)
         return loss
 
     return step
@@ -273,9 +288,10 @@ def avb(s, nets, opts):
         noise = torch.randn(x.shape[0], s["noise_dim"])
         with torch.no_grad():
             z0 = enc(x, noise)
-        z = enc(x, noise)
-        loss = reconstruction(s, x, dec(z)) + s["lam"] * t_net(x, z).mean()
-        descend(opts["optimizer"], loss)
+        with frozen(t_net):
+            z = enc(x, noise)
+            loss = reconstruction(s, x, dec(z)) + s["lam"] * t_net(x, z).mean()
+            descend(opts["optimizer"], loss)
         t_loss = s["lam"] * (softplus(-t_net(x, z0)).mean() + softplus(t_net(x, _prior(s, x.shape[0]))).mean())
         descend(opts["adversary_optimizer"], t_loss)
         return loss
@@ -297,8 +313,9 @@ def wgan_gp(s, nets, opts):
             gp = ((grad.flatten(1).square().sum(1) + 1e-12).sqrt() - 1.0).square().mean()
             c_loss = f(fake).mean() - f(x).mean() + s["lam"] * gp
             descend(opts["critic_optimizer"], c_loss)
-        g_loss = -f(torch.sigmoid(gen(_prior(s, n)))).mean()
-        descend(opts["optimizer"], g_loss)  # the critic's gradients from it are cleared before its next update
+        with frozen(f):
+            g_loss = -f(torch.sigmoid(gen(_prior(s, n)))).mean()
+            descend(opts["optimizer"], g_loss)
         return c_loss
 
     return step
