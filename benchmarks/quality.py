@@ -4,6 +4,7 @@
     python benchmarks/quality.py --data=/path/to/mnist.npz --torch-python=/path/to/torch-venv/bin/python
     python benchmarks/quality.py --data=/path/to/mnist.npz --rows=wae_mmd,vae --steps=600   # a quick look
     python benchmarks/quality.py --data=/path/to/mnist.npz --arch=conv --steps=1200         # the conv row
+    python benchmarks/quality.py --data=/path/to/mnist.npz --arch=conv --set model.mixed_precision=True --tag=bf16
 
 The protocol (the same for both libraries): MNIST, pythae's default MLP (784-512-d_z /
 d_z-512-784, ``model.hidden=(512,)``), d_z = 16, batch 100, ``--steps`` steps (6,000 = 10
@@ -61,10 +62,11 @@ def train_row(row, args):
     from vegan_tf import train
 
     conv = args.arch == "conv"
-    workdir = os.path.join(args.workdir, "conv", row) if conv else os.path.join(args.workdir, row)
+    workdir = os.path.join(args.workdir, *(["conv"] if conv else []), *([args.tag] if args.tag else []), row)
     path = os.path.join(workdir, "metrics.json")
     if not os.path.exists(path):
-        overrides = {**(CONV_PROTOCOL if conv else PROTOCOL), "data.name": args.data, **budget(args.steps)}
+        overrides = {**(CONV_PROTOCOL if conv else PROTOCOL), "data.name": args.data, **budget(args.steps),
+                     **dict(args.set)}
         print(f"{row}: training {args.steps} steps in {workdir} ...", file=sys.stderr, flush=True)
         train.train_and_evaluate(harness.load_config(f"configs/{row}_mnist.py", overrides), workdir)
     with open(path) as f:
@@ -97,6 +99,19 @@ def pythae_row(name, learning_rate, args, real):
     return result
 
 
+def _setting(text):
+    """``key=value`` → (key, value), the value read as a Python literal where it is one."""
+    import ast
+
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="MNIST as a .npz (x_train, y_train, x_test, y_test)")
@@ -109,6 +124,10 @@ def main():
     parser.add_argument("--torch-python", default="", help="a Python with torch and pythae (for the pythae rows)")
     parser.add_argument("--steps", type=int, default=6000, help="training steps of batch 100 (a multiple of 600)")
     parser.add_argument("--workdir", default="runs/quality")
+    parser.add_argument("--set", action="append", default=[], type=_setting, metavar="KEY=VALUE",
+                        help="a config override for every vegan_tf row, e.g. --set model.mixed_precision=True "
+                             "(repeatable; use with --tag)")
+    parser.add_argument("--tag", default="", help="the rows' workdirs go under <workdir>[/conv]/<tag>/")
     args = parser.parse_args()
     if args.steps % 600:
         parser.error("--steps must be a multiple of 600 (whole epochs, for pythae)")

@@ -32,6 +32,7 @@ def tiny(num_steps=8, steps_per_epoch=2):
     config.train.num_steps, config.train.steps_per_epoch = num_steps, steps_per_epoch
     config.train.export = False
     config.train.eval_samples = 32
+    config.train.steps_per_execution = 1  # callbacks that crash or signal at one step must see every step
     return config
 
 

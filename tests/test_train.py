@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import train
-from zoo import tiny_config, weights
+from vegan_tf import models, train
+from zoo import digits_batches, tiny_config, tiny_model, weights
 
 
 def wae_config(num_steps=4, steps_per_epoch=2):
@@ -19,6 +19,7 @@ def wae_config(num_steps=4, steps_per_epoch=2):
     config.train.num_steps = num_steps
     config.train.steps_per_epoch = steps_per_epoch
     config.train.eval_samples = 40
+    config.train.steps_per_execution = 1  # StopAt interrupts at one step: callbacks must see every step
     return config
 
 
@@ -75,6 +76,30 @@ def test_nan_loss_stops_and_keeps_the_good_checkpoint_and_export(tmp_path):
     assert all(np.all(np.isfinite(w)) for w in weights(tmp_path)[0])
     assert sorted(os.listdir(tmp_path / "export")) == ["4"]
     assert (tmp_path / "metrics.json").read_text() == metrics_before
+
+
+def test_several_steps_per_call_train_as_one_step_per_call(tmp_path):
+    """The default ``steps_per_execution`` (10, lowered to 5 by epochs of 5) trains what one step per call
+    trains, ends at ``num_steps``, and still catches a NaN, at the end of its call."""
+    one, fast = tmp_path / "one", tmp_path / "fast"
+    train.train_and_evaluate(wae_config(10, 5), str(one))
+    config = wae_config(10, 5)
+    config.train.steps_per_execution = 0  # automatic
+    assert train.train_and_evaluate(config, str(fast))["step"] == 10
+    for a, b in zip(weights(one)[0], weights(fast)[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    config.model.lam, config.train.num_steps = float("nan"), 20
+    with pytest.raises(train.NonFiniteLossError, match=r"nan in steps 11–15 \(checked every 5 steps\).*ckpt-10"):
+        train.train_and_evaluate(config, str(fast), overwrite_config=True)
+
+
+def test_fit_lowers_steps_per_execution_to_a_divisor_of_the_epoch():
+    model = tiny_model("wae_mmd")
+    assert model.steps_per_execution == models.base.DEFAULT_STEPS_PER_EXECUTION
+    model.fit(digits_batches().repeat(), epochs=1, steps_per_epoch=6, verbose=0)
+    assert int(model.step.numpy()) == 6 and model.steps_per_execution == 2
+    with pytest.raises(ValueError, match="steps_per_execution=0"):
+        model.compile(steps_per_execution=0)
 
 
 def test_corrupt_checkpoint_is_a_clear_error_and_is_left_alone(tmp_path):

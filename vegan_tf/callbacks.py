@@ -14,7 +14,11 @@ from vegan_tf import visualize
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first batch whose loss is NaN or infinite and says where (``failure``)."""
+    """Stops training at the first batch end whose loss is NaN or infinite and says where (``failure``).
+
+    With ``steps_per_execution`` k > 1 it sees every k-th step; the logged loss is the mean since
+    the epoch began, so a non-finite step is still caught, at the end of its execution.
+    """
 
     def __init__(self):
         super().__init__()
@@ -23,7 +27,9 @@ class NonFiniteGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.all(np.isfinite(loss)):
-            self.failure = f"the loss became {float(np.ravel(loss)[0])} at step {int(self.model.step.numpy())}"
+            step, k = int(self.model.step.numpy()), int(getattr(self.model, "steps_per_execution", 1) or 1)
+            where = f"at step {step}" if k == 1 else f"in steps {step - k + 1}–{step} (checked every {k} steps)"
+            self.failure = f"the loss became {float(np.ravel(loss)[0])} {where}"
             self.model.stop_training = True
 
 

@@ -84,6 +84,8 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_col
     c.train.max_samples = export.DEFAULT_MAX_SAMPLES  # the export's bound on num_samples and batch per request
     c.train.eval_samples = 1000             # samples for the final metrics
     c.train.verbose = 1                     # Keras progress bar: 0 silent, 1 bar, 2 one line per epoch
+    c.train.steps_per_execution = 0         # steps per compiled call; 0: 10 on one device, 1 under mirrored and
+    #                                         multi_worker (lowered to a divisor of steps_per_epoch)
     return c
 
 

@@ -282,7 +282,8 @@ def build_model(config, strategy=None):
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
         model = models.build(config.model, info.shape)
-        model.compile(**optimizers.make_optimizers(config, model))
+        model.compile(**optimizers.make_optimizers(config, model),
+                      steps_per_execution=config.train.get("steps_per_execution", 0) or None)
     return model
 
 

@@ -29,6 +29,7 @@ checkpoints with the model, and replica-aware noise (``vegan_tf.distribute``).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import keras
@@ -36,6 +37,12 @@ import numpy as np
 import tensorflow as tf
 
 from vegan_tf import distribute
+from vegan_tf import optimizers as optimizers_lib
+
+#: Training steps per call of the compiled train function (``compile``'s default; the binary's
+#: ``config.train.steps_per_execution``): fewer host round trips, 5–20 % less time per step on
+#: the MLP networks (benchmarks/README.md).
+DEFAULT_STEPS_PER_EXECUTION = 10
 
 # Salts that separate the random streams drawn in one step.
 PRIOR_SALT, ENCODER_SALT = 1, 2
@@ -165,25 +172,58 @@ class GenerativeModel(keras.Model):
         return self.decoder.activate(self.decoder(self.code(x, training=training), training=training))
 
     # ------------------------------------------------------------- players
-    def compile(self, optimizer=None, **kwargs):
+    def compile(self, optimizer=None, steps_per_execution=None, **kwargs):
         """Takes one optimizer per player (``self.players``) by name, plus Keras' compile options.
 
-        A player given no optimizer gets ``default_optimizer(player)``.
+        A player given no optimizer gets ``default_optimizer(player)``. ``steps_per_execution``
+        is how many steps one call of the compiled train function runs: fewer host round trips
+        per step. ``None`` (the default) takes ``DEFAULT_STEPS_PER_EXECUTION`` on one device and
+        1 under ``MirroredStrategy`` / ``MultiWorkerMirroredStrategy``, whose cross-replica
+        optimizer updates (``merge_call``) cannot run inside Keras' multi-step loop; more than 1
+        there is refused. Callbacks see every k-th batch end, and ``fit``/``evaluate`` lower k
+        to a divisor of their ``steps_per_epoch`` / ``steps`` so that an epoch is never longer
+        than asked. Pass 1 for a callback that must see every batch.
         """
         names = list(self.players)
         optimizers = {names[0]: optimizer}
         optimizers.update({name: kwargs.pop(name, None) for name in names[1:]})
         optimizers = {name: opt or self.default_optimizer(name) for name, opt in optimizers.items()}
-        extra = set(kwargs) - {"jit_compile", "run_eagerly", "steps_per_execution", "auto_scale_loss"}
+        extra = set(kwargs) - {"jit_compile", "run_eagerly", "auto_scale_loss"}
         if extra:
             raise TypeError(f"{type(self).__name__}.compile() got unexpected arguments {sorted(extra)}; "
                             f"its optimizers are {names}.")
+        mirrored = isinstance(self.distribute_strategy, (tf.distribute.MirroredStrategy,
+                                                          tf.distribute.MultiWorkerMirroredStrategy))
+        if steps_per_execution is None:
+            steps_per_execution = 1 if mirrored else DEFAULT_STEPS_PER_EXECUTION
+        if int(steps_per_execution) < 1 or (mirrored and int(steps_per_execution) > 1):
+            raise ValueError(f"steps_per_execution={steps_per_execution} is not possible here: it must be at least "
+                             f"1, and 1 under {type(self.distribute_strategy).__name__} (its cross-replica updates "
+                             f"cannot run inside the multi-step loop). Use None (automatic) or 1.")
         optimizers = {name: keras.optimizers.get(opt) for name, opt in optimizers.items()}
-        super().compile(optimizer=optimizers[names[0]], **kwargs)
+        super().compile(optimizer=optimizers[names[0]], steps_per_execution=int(steps_per_execution), **kwargs)
+        self.compiled_steps_per_execution = int(steps_per_execution)
         for name in names[1:]:
             setattr(self, name, optimizers[name])  # tracked, so checkpoints and .keras files hold its state
         self.build()  # every network exists by now; the optimizers need the variables
         self.build_optimizers()
+
+    def _steps_per_execution_for(self, steps):
+        """Runs the next ``fit``/``evaluate`` with the compiled k lowered to a divisor of ``steps`` (if given)."""
+        k = getattr(self, "compiled_steps_per_execution", self.steps_per_execution)
+        if steps:
+            k = math.gcd(k, int(steps))
+        if k != self.steps_per_execution:
+            self.steps_per_execution = k
+            self.train_function = self.test_function = self.predict_function = None  # rebuilt with k
+
+    def fit(self, *args, steps_per_epoch=None, **kwargs):
+        self._steps_per_execution_for(steps_per_epoch)
+        return super().fit(*args, steps_per_epoch=steps_per_epoch, **kwargs)
+
+    def evaluate(self, *args, steps=None, **kwargs):
+        self._steps_per_execution_for(steps)
+        return super().evaluate(*args, steps=steps, **kwargs)
 
     def player_optimizers(self):
         """Player name -> its optimizer (``model.optimizer`` for the first player); empty before ``compile``."""
@@ -193,9 +233,9 @@ class GenerativeModel(keras.Model):
         return {name: self.optimizer if i == 0 else getattr(self, name) for i, name in enumerate(names)}
 
     def default_optimizer(self, player):
-        """The optimizer ``compile`` uses for a player it is not given (Keras' Adam unless a paper says otherwise)."""
+        """The optimizer ``compile`` uses for a player it is not given (Adam unless a paper says otherwise)."""
         del player
-        return "adam"
+        return optimizers_lib.Adam()
 
     def build_optimizers(self):
         """Creates every optimizer's slots on its player's variables (must precede the first step)."""

@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from vegan_tf import distribute, divergences
+from vegan_tf import optimizers as optimizers_lib
 from vegan_tf.models.base import PRIOR_SALT, GenerativeModel, Update
 
 # Salts of the noise of critic iteration k: prior draws 100 + 2k, interpolation weights 101 + 2k.
@@ -113,7 +114,7 @@ class WGAN(GenerativeModel):
         """Algorithm 1's optimizers (see the class docstring), for both players."""
         del player
         if self.penalty == "gp":
-            return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
+            return optimizers_lib.Adam(1e-4, beta_1=0.0, beta_2=0.9)
         return keras.optimizers.RMSprop(5e-5)
 
     # ------------------------------------------------------------- losses

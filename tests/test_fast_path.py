@@ -1,0 +1,73 @@
+"""The fast path is the same mathematics: fused batch norm, one-kernel Adam, bf16 compute."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vegan_tf import networks, optimizers
+from vegan_tf.networks.layers import BatchNormalization
+from zoo import digits_batches, tiny_config
+from vegan_tf import workdir
+
+
+@pytest.mark.parametrize("shape", [(50, 5, 5, 6), (50, 12)])
+def test_fused_batch_norm_is_keras_batch_norm(shape):
+    x = tf.random.stateless_normal(shape, [1, 2]) * 3.0 + 1.0
+    ours, theirs = BatchNormalization(), keras.layers.BatchNormalization()
+    for layer in (ours, theirs):
+        layer.build(shape)
+        layer.gamma.assign(tf.random.stateless_normal(shape[-1:], [3, 4]))
+        layer.beta.assign(tf.random.stateless_normal(shape[-1:], [5, 6]))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outputs = [layer(x, training=True) for layer in (ours, theirs)]
+        losses = [tf.reduce_sum(tf.sin(y)) for y in outputs]
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=2e-5)
+    np.testing.assert_allclose(tape.gradient(losses[0], x), tape.gradient(losses[1], x), atol=2e-5)
+    for a, b in ((ours.gamma, theirs.gamma), (ours.beta, theirs.beta)):
+        np.testing.assert_allclose(tape.gradient(losses[0], a), tape.gradient(losses[1], b), rtol=1e-4, atol=1e-3)
+    # the moving statistics take the biased batch variance, as Keras' layer does
+    np.testing.assert_allclose(ours.moving_mean, theirs.moving_mean, atol=1e-6)
+    np.testing.assert_allclose(ours.moving_variance, theirs.moving_variance, rtol=1e-5)
+    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), atol=2e-5)
+    assert [v.path.split("/")[-1] for v in ours.weights] == [v.path.split("/")[-1] for v in theirs.weights]
+
+
+def test_adam_in_one_kernel_is_keras_adam():
+    start = [tf.random.stateless_normal((4, 3), [i, 0]) for i in range(3)]
+    runs = []
+    for opt in (optimizers.Adam(1e-2, beta_1=0.5), keras.optimizers.Adam(1e-2, beta_1=0.5)):
+        variables = [tf.Variable(v) for v in start]
+        opt.build(variables)
+        step = tf.function(lambda k, opt=opt, variables=variables: opt.apply_gradients(
+            zip([tf.sin(v * k) for v in variables], variables)))
+        for k in range(5):
+            step(tf.constant(float(k)))
+        runs.append((variables, opt))
+    (ours, ours_opt), (theirs, theirs_opt) = runs
+    for a, b in zip(ours + ours_opt.variables, theirs + theirs_opt.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert [v.path for v in ours_opt.variables] == [v.path for v in theirs_opt.variables]
+
+
+def test_adam_is_the_configs_adam_and_a_models_default():
+    model = workdir.build_model(tiny_config("wae_mmd"))
+    assert type(model.optimizer) is optimizers.Adam
+    assert type(model.default_optimizer("optimizer")) is optimizers.Adam
+
+
+def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_variables_and_outputs():
+    config = tiny_config("wae_mmd")
+    config.model.mixed_precision = True
+    config.model.pretrain_encoder = False
+    model = workdir.build_model(config)
+    dense = [layer for layer in model.decoder._flatten_layers() if isinstance(layer, keras.layers.Dense)]
+    assert dense and all(layer.compute_dtype == "bfloat16" for layer in dense)
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    x = next(iter(digits_batches()))
+    assert model.encode(x).dtype == tf.float32 and model.decode(model.encode(x)).dtype == tf.float32
+    history = model.fit(digits_batches().repeat(), epochs=1, steps_per_epoch=4, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    rebuilt = networks.Decoder.from_config(model.decoder.get_config())
+    assert rebuilt.mixed_precision and rebuilt.body.layers[-1].compute_dtype == "bfloat16"
