@@ -48,7 +48,7 @@ def test_adam_in_one_kernel_is_keras_adam():
     (ours, ours_opt), (theirs, theirs_opt) = runs
     for a, b in zip(ours + ours_opt.variables, theirs + theirs_opt.variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
-    assert [v.path for v in ours_opt.variables] == [v.path for v in theirs_opt.variables]
+    assert [v.path.split("/")[-1] for v in ours_opt.variables] == [v.path.split("/")[-1] for v in theirs_opt.variables]
 
 
 def test_adam_is_the_configs_adam_and_a_models_default():
