@@ -100,9 +100,12 @@ class SinkhornGenerator(GenerativeModel):
 
     def loss_terms(self, batch):
         fake = self.decoder.activate(self.decoder(self.prior_draws(tf.shape(batch.x)[0]), training=batch.training))
-        # One all-gather for both batches: two unordered collectives can pair up wrongly across replicas.
-        both = distribute.gather(tf.stack([fake, batch.x], axis=1))
+        real = batch.x
+        if distribute.replica_info()[0] > 1:
+            # One all-gather for both batches: two unordered collectives can pair up wrongly across replicas.
+            both = distribute.gather(tf.stack([fake, real], axis=1))
+            fake, real = both[:, 0], both[:, 1]
         loss, diagnostics = ot.sinkhorn_loss_terms(
-            both[:, 0], both[:, 1], self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
+            fake, real, self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
             objective=self.objective, tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling)
         return loss, {"loss": loss, **diagnostics}
