@@ -23,8 +23,9 @@ Variants, each in rotating rounds (the order shifts every round, so other load h
 * ``tf``: vegan_tf as a user trains it: ``workdir.build_model(config)``, then the compiled
   ``model.train_function(iterator)`` the way ``fit`` calls it, over a fixed in-memory batch, the
   loss read after every call (a host sync, as ``fit``'s callbacks make). A call runs
-  ``model.steps_per_execution`` steps (1 unless the config sets ``train.steps_per_execution``;
-  ``--steps-per-execution``): ms/step is the call's time divided by it, the loss is per call.
+  ``model.steps_per_execution`` steps (the config's ``train.steps_per_execution``: 10 on one
+  device by default; ``--steps-per-execution``): ms/step is the call's time divided by it, the loss is per call.
+* ``tf_bf16`` (conv cases): the same with ``model.mixed_precision=True`` (bfloat16 compute).
 * ``keras``: the same networks and loss by hand in plain Keras 3 (``keras_reference.py``).
 * ``pythae``: pythae's ``WAE_MMD`` / ``VAE`` / ``Adversarial_AE`` on the same networks, stepped as
   pythae's trainers do (``pythae_step.py``), for WAE-MMD, VAE and AAE.
@@ -304,6 +305,21 @@ class TFSide(harness.Side):
             if variant == "tf":
                 model.make_train_function()
                 return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()))
+            if variant == "tf_bf16":  # the same config with model.mixed_precision (bf16 compute)
+                self.keras.utils.set_random_seed(0)
+                mixed = workdir.build_model(harness.override(case_config(recipe, case, steps_per_execution),
+                                                             {"model.mixed_precision": True}))
+                mixed.make_train_function()
+                iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
+                k = int(getattr(mixed, "steps_per_execution", 1) or 1)
+
+                def run_mixed(n):
+                    mixed.reset_metrics()
+                    wall, cpu, means = harness.timed_loop(lambda: float(mixed.train_function(iterator)["loss"]),
+                                                          max(1, math.ceil(n / k)))
+                    return [w / k for w in wall], [c / k for c in cpu], harness.instantaneous(means)
+
+                return run_mixed
             if variant == "tf_pipeline":  # the training binary's pipeline (vegan_tf.train._train's train_data)
                 from vegan_tf import data, train
 
@@ -359,6 +375,8 @@ def run_pair(args, recipe, case, workers):
         steps, rounds, warmup = min(steps, FULL_STEPS), min(rounds, FULL_ROUNDS), min(warmup, 1)
     print(f"== {recipe} / {case}: {CASES[case][2]}", file=sys.stderr, flush=True)
     tf_variants = ["tf", "keras", "tf_latent", "matmul"] + ([] if args.no_pipeline or full else ["tf_pipeline"])
+    if case != "mlp" and not args.no_bf16:
+        tf_variants.append("tf_bf16")
     info = workers["tf"].call("setup", recipe, case, warmup, tf_variants, args.data, args.steps_per_execution)
     owners = {v: workers["tf"] for v in info["setup_s"]}
     res = {"setup_s": dict(info["setup_s"]), "errors": dict(info["errors"]), "params": dict(info["params"]),
@@ -416,6 +434,8 @@ def main():
                              "(mlp case only; they lack vegan_tf's batch norm, and AAE's discriminator is 256 wide)")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
     parser.add_argument("--no-torch", action="store_true", help="vegan_tf and Keras only")
+    parser.add_argument("--no-bf16", action="store_true",
+                        help="skip the tf_bf16 row of the conv cases (model.mixed_precision=True)")
     parser.add_argument("--torch-omp-wait-policy", choices=("passive", "active", "default"), default="passive",
                         help="OMP_WAIT_POLICY of the PyTorch worker (default passive; see benchmarks/README.md)")
     args = parser.parse_args()
@@ -491,7 +511,7 @@ def report(args, results, versions, load_start, load_end, elapsed):
     for (recipe, case), res in results.items():
         med = {v: _median(t) for v, t in res["times"].items()}
         ref = "pythae" if med.get("pythae") else ("torch" if med.get("torch") else None)
-        for v in ("tf", "keras", "pythae", "torch"):
+        for v in ("tf", "tf_bf16", "keras", "pythae", "torch"):
             if v in res["errors"]:
                 rows.append([recipe, case, v, "failed", "", "", "", "", "", "", "", "", "", "", res["errors"][v]])
                 continue
@@ -509,7 +529,7 @@ def report(args, results, versions, load_start, load_end, elapsed):
             params = res["params"].get(v)
             mark = "" if params in (None, res["params"].get("tf")) else " (≠ tf!)"
             first, last = res["losses"][v][0], res["losses"][v][-1]
-            spe = f" (k={res['spe']})" if v == "tf" and res["spe"] > 1 else ""
+            spe = f" (k={res['spe']})" if v in ("tf", "tf_bf16") and res["spe"] > 1 else ""
             rows.append([recipe, case, v + spe, f"{1e3 * m:.2f}", f"{1e3 * q1:.2f}–{1e3 * q3:.2f}", f"{1 / m:.1f}",
                          f"{med[ref] / m:.2f}x" if ref else "n/a",
                          f"{med['keras'] / m:.2f}x" if med.get("keras") else "n/a",
@@ -524,6 +544,10 @@ def report(args, results, versions, load_start, load_end, elapsed):
                 verdicts.append((f"{recipe}/{case}: tf ≥ {bar}x pythae", med["pythae"] / tf_m, bar))
             if med.get("keras"):
                 verdicts.append((f"{recipe}/{case}: tf ≥ 1.0x keras", med["keras"] / tf_m, 1.0))
+            if med.get("tf_bf16") and med.get("pythae"):
+                bar = 1.5 if recipe == "wae_mmd" else 2.0
+                verdicts.append((f"{recipe}/{case}: tf_bf16 ≥ {bar}x pythae (float32)", med["pythae"] / med["tf_bf16"],
+                                 bar))
             if recipe == "wae_mmd" and case == "mlp" and res["flops"] and limit:
                 verdicts.append(("wae_mmd/mlp: ≥ 60% of the matmul limit",
                                  100 * res["flops"] / tf_m / (limit * 1e9), 60.0))
