@@ -125,11 +125,14 @@ def _sinkhorn_loop(cost, log_a, log_b, eps, num_iters, tol, eps_scaling=None):
     else:  # ε-scaling: ε_k = max(ε, max C · q^k), the potentials carried over from one ε to the next
         start = tf.maximum(eps, tf.reduce_max(cost))
 
+    # log Σ_j b_j exp((g_j − C_ij)/ε) = log Σ_j exp((g_j + ε log b_j − C_ij) · (1/ε)): the weights join
+    # the potential ([..., m]) before it meets the cost, and one scalar reciprocal replaces a division
+    # over [..., n, m]; two passes over the cost per half-step are saved.
     def f_update(g, e):
-        return -e * tf.reduce_logsumexp(log_b[..., None, :] + (g[..., None, :] - cost) / e, axis=-1)
+        return -e * tf.reduce_logsumexp(((g + e * log_b)[..., None, :] - cost) * (1.0 / e), axis=-1)
 
     def g_update(f, e):
-        return -e * tf.reduce_logsumexp(log_a[..., :, None] + (f[..., :, None] - cost) / e, axis=-2)
+        return -e * tf.reduce_logsumexp(((f + e * log_a)[..., :, None] - cost) * (1.0 / e), axis=-2)
 
     def body(i, e, f, g, err):
         f_new = f_update(g, e)
@@ -137,7 +140,8 @@ def _sinkhorn_loop(cost, log_a, log_b, eps, num_iters, tol, eps_scaling=None):
             # L1 error of the row marginal of the plan of (f, g), whose rows
             # sum to a_i exp((f_i - f_new_i) / ε); it counts once ε is reached.
             err = tf.reduce_max(tf.reduce_sum(tf.exp(log_a) * tf.abs(1.0 - tf.exp((f - f_new) / e)), axis=-1))
-            err = tf.where(e > eps, tf.constant(np.inf, cost.dtype), err)
+            if eps_scaling is not None:
+                err = tf.where(e > eps, tf.constant(np.inf, cost.dtype), err)
         e_next = e if eps_scaling is None else tf.maximum(eps, e * eps_scaling)
         return i + 1, e_next, f_new, g_update(f_new, e), err
 
