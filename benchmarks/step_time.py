@@ -290,12 +290,13 @@ class TFSide(harness.Side):
                                                                                  or 1), "latent": None}
         pipeline = self._pipeline_name(data_path)
 
-        def compiled(iterator):
-            k = info["steps_per_execution"]
+        def compiled(iterator, m=model):
+            m.make_train_function()
+            k = int(getattr(m, "steps_per_execution", 1) or 1)
 
             def run(n):
-                model.reset_metrics()  # the step returns the loss tracker's running mean since this reset
-                wall, cpu, means = harness.timed_loop(lambda: float(model.train_function(iterator)["loss"]),
+                m.reset_metrics()  # the step returns the loss tracker's running mean since this reset
+                wall, cpu, means = harness.timed_loop(lambda: float(m.train_function(iterator)["loss"]),
                                                       max(1, math.ceil(n / k)))
                 return [w / k for w in wall], [c / k for c in cpu], harness.instantaneous(means)
 
@@ -303,23 +304,12 @@ class TFSide(harness.Side):
 
         def make(variant):
             if variant == "tf":
-                model.make_train_function()
                 return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()))
             if variant == "tf_bf16":  # the same config with model.mixed_precision (bf16 compute)
                 self.keras.utils.set_random_seed(0)
                 mixed = workdir.build_model(harness.override(case_config(recipe, case, steps_per_execution),
                                                              {"model.mixed_precision": True}))
-                mixed.make_train_function()
-                iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
-                k = int(getattr(mixed, "steps_per_execution", 1) or 1)
-
-                def run_mixed(n):
-                    mixed.reset_metrics()
-                    wall, cpu, means = harness.timed_loop(lambda: float(mixed.train_function(iterator)["loss"]),
-                                                          max(1, math.ceil(n / k)))
-                    return [w / k for w in wall], [c / k for c in cpu], harness.instantaneous(means)
-
-                return run_mixed
+                return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()), mixed)
             if variant == "tf_pipeline":  # the training binary's pipeline (vegan_tf.train._train's train_data)
                 from vegan_tf import data, train
 
@@ -328,7 +318,6 @@ class TFSide(harness.Side):
                                             repeat=True)
 
                 same = getattr(train, "_same_every_pass", lambda make_dataset: make_dataset())
-                model.make_train_function()
                 return compiled(iter(same(dataset)))
             if variant == "tf_latent":
                 name, fn = latent_term(model, x)
