@@ -6,6 +6,7 @@ checkpoint; SIGTERM to one worker checkpoints every worker at one step; synchron
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,10 +29,14 @@ def free_port():
 
 
 def start_cluster(argv, num_workers=2, log_dir=None):
-    """``argv`` run as the workers of one cluster on localhost (``TF_CONFIG`` each); worker 0 is the chief."""
-    cluster = {"worker": [f"localhost:{free_port()}" for _ in range(num_workers)]}
+    """``argv`` run as the workers of one cluster on localhost (``TF_CONFIG`` each); worker 0 is the chief.
+
+    ``argv`` may also be a list of one command line per worker.
+    """
+    argvs = argv if isinstance(argv[0], list) else [argv] * num_workers
+    cluster = {"worker": [f"localhost:{free_port()}" for _ in range(len(argvs))]}
     workers = []
-    for index in range(num_workers):
+    for index, argv in enumerate(argvs):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         log = open(os.path.join(log_dir, f"worker-{index}.log"), "a") if log_dir else subprocess.PIPE
         workers.append(subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
@@ -160,6 +165,26 @@ def test_killed_worker_job_resumes_from_the_chiefs_checkpoint(tmp_path):
     assert f"Resuming from {run / 'checkpoints' / f'ckpt-{step}'} at step {step}." in (
         logs / "worker-1.log").read_text()  # the non-chief too: from the chief's checkpoint
     assert_final_state(run, num_steps, tmp_path / "one_device")
+
+
+def test_workers_that_restore_different_steps_stop_before_writing(tmp_path):
+    """A worker whose --workdir is not the chief's (no shared storage: here a stale copy without the newest
+    checkpoint) restores another step: every worker stops with CheckpointError and the chief's workdir is
+    left as it was."""
+    run, stale = tmp_path / "run", tmp_path / "stale"
+    codes, outputs = finish(start_cluster(train_argv(run, 8, 4)))
+    assert codes == [0, 0], outputs[0][-3000:]
+    shutil.copytree(run, stale)
+    for path in (stale / "checkpoints").glob("ckpt-8.*"):
+        path.unlink()
+    (stale / "checkpoints" / "checkpoint").unlink()  # the copy's newest restorable checkpoint is ckpt-4
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    codes, outputs = finish(start_cluster([train_argv(run, 12, 4), train_argv(stale, 12, 4)]))
+    assert codes[0] != 0 and codes[1] != 0
+    for output in outputs:
+        assert "The workers restored different steps" in output and "(8, 4 by replica)" in output, output[-3000:]
+        assert "every worker must read the chief's workdir" in output
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.slow
