@@ -55,6 +55,8 @@ def test_adam_is_the_configs_adam_and_a_models_default():
     model = workdir.build_model(tiny_config("wae_mmd"))
     assert type(model.optimizer) is optimizers.Adam
     assert type(model.default_optimizer("optimizer")) is optimizers.Adam
+    model.compile(optimizer="adam")
+    assert type(model.optimizer) is optimizers.Adam
 
 
 def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_variables_and_outputs():

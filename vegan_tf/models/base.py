@@ -175,7 +175,8 @@ class GenerativeModel(keras.Model):
     def compile(self, optimizer=None, steps_per_execution=None, **kwargs):
         """Takes one optimizer per player (``self.players``) by name, plus Keras' compile options.
 
-        A player given no optimizer gets ``default_optimizer(player)``. ``steps_per_execution``
+        A player given no optimizer gets ``default_optimizer(player)``; the name ``"adam"`` means
+        ``vegan_tf.optimizers.Adam`` (Keras' Adam in one kernel per variable). ``steps_per_execution``
         is how many steps one call of the compiled train function runs: fewer host round trips
         per step. ``None`` (the default) takes ``DEFAULT_STEPS_PER_EXECUTION`` on one device and
         1 under ``MirroredStrategy`` / ``MultiWorkerMirroredStrategy``, whose cross-replica
@@ -200,7 +201,8 @@ class GenerativeModel(keras.Model):
             raise ValueError(f"steps_per_execution={steps_per_execution} is not possible here: it must be at least "
                              f"1, and 1 under {type(self.distribute_strategy).__name__} (its cross-replica updates "
                              f"cannot run inside the multi-step loop). Use None (automatic) or 1.")
-        optimizers = {name: keras.optimizers.get(opt) for name, opt in optimizers.items()}
+        optimizers = {name: optimizers_lib.Adam() if isinstance(opt, str) and opt.lower() == "adam"
+                      else keras.optimizers.get(opt) for name, opt in optimizers.items()}  # "adam": the fused one
         super().compile(optimizer=optimizers[names[0]], steps_per_execution=int(steps_per_execution), **kwargs)
         self.compiled_steps_per_execution = int(steps_per_execution)
         for name in names[1:]:
