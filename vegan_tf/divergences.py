@@ -360,12 +360,7 @@ class Sinkhorn(LatentDivergence):
 
     def __init__(self, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual", sinkhorn_tol=1e-6,
                  sinkhorn_eps_scaling=0.0):
-        if p not in (1, 2):
-            raise ValueError(f"p must be 1 or 2, got {p!r}.")
-        if objective not in ("dual", "cost"):
-            raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}.")
-        if sinkhorn_eps_scaling and not 0.0 < sinkhorn_eps_scaling < 1.0:
-            raise ValueError(f"sinkhorn_eps_scaling must be 0 (off) or in (0, 1), got {sinkhorn_eps_scaling!r}.")
+        ot.check_sinkhorn_settings(p, objective, sinkhorn_eps_scaling)
         self.epsilon, self.p, self.num_iters = float(epsilon), int(p), int(num_iters)
         self.debiased, self.objective = bool(debiased), objective
         self.sinkhorn_tol, self.sinkhorn_eps_scaling = float(sinkhorn_tol or 0.0), float(sinkhorn_eps_scaling or 0.0)

@@ -325,6 +325,16 @@ def sinkhorn_loss_terms(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=No
     return loss, logs
 
 
+def check_sinkhorn_settings(p, objective, eps_scaling):
+    """Raises ``ValueError`` for a ground-cost power, objective or ε-scaling factor the losses do not take."""
+    if p not in (1, 2):
+        raise ValueError(f"p must be 1 or 2, got {p!r}.")
+    if objective not in ("dual", "cost"):
+        raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}.")
+    if eps_scaling and not 0.0 < eps_scaling < 1.0:
+        raise ValueError(f"sinkhorn_eps_scaling must be 0 (off) or in (0, 1), got {eps_scaling!r}.")
+
+
 #: The names of :func:`sinkhorn_loss_terms`'s diagnostics, which the models that solve Sinkhorn log.
 SINKHORN_DIAGNOSTICS = ("sinkhorn_marginal_error", "sinkhorn_iterations")
 

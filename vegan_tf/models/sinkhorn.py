@@ -88,12 +88,7 @@ class SinkhornGenerator(GenerativeModel):
         if encoder is not None:
             raise ValueError("SinkhornGenerator has no encoder; pass encoder=None.")
         super().__init__(decoder, None, **kwargs)
-        if p not in (1, 2):
-            raise ValueError(f"p must be 1 or 2, got {p!r}.")
-        if objective not in ("dual", "cost"):
-            raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}.")
-        if sinkhorn_eps_scaling and not 0.0 < sinkhorn_eps_scaling < 1.0:
-            raise ValueError(f"sinkhorn_eps_scaling must be 0 (off) or in (0, 1), got {sinkhorn_eps_scaling!r}.")
+        ot.check_sinkhorn_settings(p, objective, sinkhorn_eps_scaling)
         self.configure(epsilon=float(epsilon), p=int(p), num_iters=int(num_iters), debiased=bool(debiased),
                        objective=objective, sinkhorn_tol=float(sinkhorn_tol or 0.0),
                        sinkhorn_eps_scaling=float(sinkhorn_eps_scaling or 0.0))
