@@ -8,7 +8,8 @@
   its benchmark variants built once and then run on request.
 * ``machine``, ``loadavg``: the description of the machine and its load that goes with any time.
 * ``peak_tracked``: a process's peak RSS while a function runs.
-* ``check_reference_spec``: the settings ``step_time.py``'s hand-written steps implement.
+* ``check_reference_spec``, ``reference_networks``: the settings ``step_time.py``'s hand-written steps
+  implement, and the networks a recipe's spec names.
 * ``markdown_table``: the printed result.
 """
 
@@ -245,6 +246,18 @@ REFERENCE_SETTINGS = {"cost": ("l2sq", "bernoulli"), "cost_scale": (1.0,), "outp
                       "kernel": ("imq",), "objective": ("dual",), "debiased": (True,), "prior_trick": (False,),
                       "penalty": ("gp",), "critic_batches": ("same",), "transport_fit": ("median",),
                       "optimizer": ("adam",), "sinkhorn_eps_scaling": (0.0,)}
+
+
+def reference_networks(spec, decoder, encoder, critic):
+    """A recipe's networks by vegan_tf's attribute names, made by one framework's builders:
+    ``decoder(spec)``, ``encoder(spec)`` if it has one, ``critic(spec[role])`` for each critic role it names."""
+    nets = {"decoder": decoder(spec)}
+    if spec.get("encoder_kind"):
+        nets["encoder"] = encoder(spec)
+    for role in ("discriminator", "critic", "potential"):
+        if role in spec:
+            nets[role] = critic(spec[role])
+    return nets
 
 
 def check_reference_spec(spec):

@@ -102,12 +102,7 @@ def critic(c):
 
 def build_networks(s):
     """The recipe's networks by vegan_tf's attribute names, each built on zeros (weights created)."""
-    nets = {"decoder": decoder(s)}
-    if s.get("encoder_kind"):
-        nets["encoder"] = encoder(s)
-    for role in ("discriminator", "critic", "potential"):
-        if role in s:
-            nets[role] = critic(s[role])
+    nets = harness.reference_networks(s, decoder, encoder, critic)
     zeros = tf.zeros((2, *s["data_shape"]))
     if "encoder" in nets:
         noise = tf.zeros((2, s["noise_dim"])) if s["encoder_kind"] == "implicit" else None
@@ -197,6 +192,14 @@ def build(s):
     return tf.function(step), variables
 
 
+def reconstruction_update(s, enc, dec, opt, ae_vars, x):
+    """One step of ``opt`` on the auto-encoder's reconstruction alone (AAE's and LSOT's first phase)."""
+    with tf.GradientTape() as tape:
+        rec = reconstruction(s, x, dec(enc(x)))
+    descend(opt, ae_vars, tape, rec)
+    return rec
+
+
 def descend(opt, variables, tape, loss):
     opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
@@ -271,9 +274,7 @@ def aae(s, nets, opts):
     ae_vars = enc.trainable_variables + dec.trainable_variables
 
     def step(x):
-        with tf.GradientTape() as tape:
-            rec = reconstruction(s, x, dec(enc(x)))
-        descend(opts["optimizer"], ae_vars, tape, rec)
+        rec = reconstruction_update(s, enc, dec, opts["optimizer"], ae_vars, x)
         z0 = tf.stop_gradient(enc(x))
         with tf.GradientTape() as tape:
             d_loss = (tf.reduce_mean(tf.nn.softplus(-disc(_prior(s, tf.shape(x)[0]))))
@@ -359,9 +360,7 @@ def lsot(s, nets, opts):
     ae_vars = enc.trainable_variables + dec.trainable_variables
 
     def step(x):
-        with tf.GradientTape() as tape:
-            rec = reconstruction(s, x, dec(enc(x)))
-        descend(opts["optimizer"], ae_vars, tape, rec)
+        rec = reconstruction_update(s, enc, dec, opts["optimizer"], ae_vars, x)
         codes = tf.stop_gradient(enc(x, training=False))
         pz = _prior(s, tf.shape(x)[0])
         perm = tf.numpy_function(_matching, [sq_dist(tf.cast(pz, tf.float64), tf.cast(codes, tf.float64))],

@@ -95,12 +95,9 @@ def case_config(recipe, case, steps_per_execution=None):
     overrides = {k: v for k, v in CASES[case][0].items() if _has(config, k)}
     if _has(config, "model.pretrain_encoder"):
         overrides["model.pretrain_encoder"] = False
-    if case == "conv_full" and not steps_per_execution and _has(config, "train.steps_per_execution"):
-        overrides["train.steps_per_execution"] = 1  # a call of 10 steps would take minutes; no overhead to save
+    if case == "conv_full" and not steps_per_execution:
+        steps_per_execution = 1  # a call of 10 steps would take minutes; no overhead to save
     if steps_per_execution:
-        if not _has(config, "train.steps_per_execution"):
-            raise ValueError("--steps-per-execution needs config.train.steps_per_execution, which this checkout's "
-                             "configs do not have.")
         overrides["train.steps_per_execution"] = steps_per_execution
     return harness.override(config, overrides)
 
@@ -317,8 +314,7 @@ class TFSide(harness.Side):
                     return data.get_dataset(pipeline, "train", batch_size=batch, shuffle=True, seed=config.seed,
                                             repeat=True)
 
-                same = getattr(train, "_same_every_pass", lambda make_dataset: make_dataset())
-                return compiled(iter(same(dataset)))
+                return compiled(iter(train._same_every_pass(dataset)))
             if variant == "tf_latent":
                 name, fn = latent_term(model, x)
                 if fn is None:

@@ -149,12 +149,7 @@ def critic(c):
 
 def build_networks(s):
     """The recipe's networks by vegan_tf's attribute names."""
-    nets = {"decoder": decoder(s)}
-    if s.get("encoder_kind"):
-        nets["encoder"] = encoder(s)
-    for role in ("discriminator", "critic", "potential"):
-        if role in s:
-            nets[role] = critic(s[role])
+    nets = harness.reference_networks(s, decoder, encoder, critic)
     if "potential" in nets:  # T = grad phi ignores phi's constant, as vegan_tf's LSOT
         nets["potential"].head[-1].bias.requires_grad_(False)
     return nets

@@ -47,6 +47,14 @@ class Adam(keras.optimizers.Adam):
 OPTIMIZERS = {"adam": Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 
 
+def get(identifier):
+    """An optimizer from what ``compile`` takes: a name of ``OPTIMIZERS`` (``"adam"``: the Adam above), or
+    anything ``keras.optimizers.get`` takes (an instance, a config)."""
+    if isinstance(identifier, str) and identifier.lower() in OPTIMIZERS:
+        return OPTIMIZERS[identifier.lower()]()
+    return keras.optimizers.get(identifier)
+
+
 def make_schedule(learning_rate, schedule, num_updates):
     """A learning rate (float or Keras schedule) over ``num_updates`` optimizer updates."""
     if schedule.name == "constant":

@@ -297,8 +297,7 @@ def sinkhorn_loss_terms(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=No
     the solver ran (the most of the loops), both float32 scalars without
     gradient, as the models log them. Arguments as :func:`sinkhorn_loss`.
     """
-    if objective not in ("dual", "cost"):
-        raise ValueError(f"objective must be 'dual' or 'cost', got {objective!r}")
+    check_sinkhorn_settings(p, objective, eps_scaling)
     x, y = _flatten(x), _flatten(y)
     y = tf.cast(y, x.dtype)
 

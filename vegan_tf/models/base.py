@@ -201,8 +201,7 @@ class GenerativeModel(keras.Model):
             raise ValueError(f"steps_per_execution={steps_per_execution} is not possible here: it must be at least "
                              f"1, and 1 under {type(self.distribute_strategy).__name__} (its cross-replica updates "
                              f"cannot run inside the multi-step loop). Use None (automatic) or 1.")
-        optimizers = {name: optimizers_lib.Adam() if isinstance(opt, str) and opt.lower() == "adam"
-                      else keras.optimizers.get(opt) for name, opt in optimizers.items()}  # "adam": the fused one
+        optimizers = {name: optimizers_lib.get(opt) for name, opt in optimizers.items()}
         super().compile(optimizer=optimizers[names[0]], steps_per_execution=int(steps_per_execution), **kwargs)
         self.compiled_steps_per_execution = int(steps_per_execution)
         for name in names[1:]:

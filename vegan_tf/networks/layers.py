@@ -25,8 +25,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
     forward and backward for 100 × 512), so those, and anything else the fused op does not
     cover (another axis, masks, renorm, no centre or scale), take the Keras layer. The fused op
     returns the Bessel-corrected batch variance; the moving variance is updated with the biased
-    one, as Keras does. The class keeps Keras' name: ``.keras``
-    files address a layer's weights by its class name.
+    one, as Keras does. The class keeps Keras' name, by which ``.keras`` files address a layer's
+    weights.
     """
 
     def _fusable(self, inputs, mask):
