@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""What each default of the fast path is worth: the same model with one default switched off.
+"""What each default of the fast path is worth (the same model with one default switched off), and XLA.
 
     python benchmarks/ablations.py                 # about a minute on 2 cores
     python benchmarks/ablations.py --rounds 3      # a quicker look
@@ -13,6 +13,7 @@ a call's time divided by its steps. Variants:
 * ``default``: the library as it is;
 * ``keras_adam``: Keras' own Adam (same settings) instead of ``vegan_tf.optimizers.Adam``;
 * ``one_step_per_call``: ``steps_per_execution=1``;
+* ``xla`` (MLP): the step compiled by XLA (``train.jit_compile="on"``; off by default on a CPU);
 * ``no_batch_norm`` (MLP): the network without its batch norm layers (``model.batch_norm=False``),
   what the recipe's batch norm costs;
 * ``keras_batch_norm`` (conv): every batch norm layer through Keras' ops, not the fused kernel;
@@ -32,7 +33,7 @@ import time
 
 import harness
 
-VARIANTS = {"mlp": ("default", "keras_adam", "one_step_per_call", "no_batch_norm"),
+VARIANTS = {"mlp": ("default", "keras_adam", "one_step_per_call", "xla", "no_batch_norm"),
             "conv_small": ("default", "keras_adam", "keras_batch_norm", "bf16")}
 
 
@@ -53,11 +54,14 @@ def build(variant, case, x):
         config.model.batch_norm = False
     if variant == "one_step_per_call":
         config.train.steps_per_execution = 1
+    if variant == "xla":
+        config.train.jit_compile = "on"
     model = workdir.build_model(config)
     if variant == "keras_adam":
         ours = model.optimizer
         model.compile(keras.optimizers.Adam(float(ours.learning_rate), beta_1=ours.beta_1, beta_2=ours.beta_2,
-                                            epsilon=ours.epsilon), steps_per_execution=model.steps_per_execution)
+                                            epsilon=ours.epsilon), steps_per_execution=model.steps_per_execution,
+                      jit_compile=model.jit_compile)
     if variant == "keras_batch_norm":
         for layer in model._flatten_layers():
             if isinstance(layer, BatchNormalization):

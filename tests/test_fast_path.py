@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vegan_tf import networks, optimizers
+from vegan_tf import distribute, networks, optimizers
 from vegan_tf.networks.layers import BatchNormalization
+from test_zoo import NAMES
 from zoo import digits_batches, tiny_config
 from vegan_tf import workdir
 
@@ -73,3 +74,70 @@ def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_variables_and_ou
     assert np.isfinite(history.history["loss"][-1])
     rebuilt = networks.Decoder.from_config(model.decoder.get_config())
     assert rebuilt.mixed_precision and rebuilt.body.layers[-1].compute_dtype == "bfloat16"
+
+
+def test_xla_is_keras_auto_choice_or_asked_for(two_replicas):
+    """``"auto"`` leaves XLA off on a CPU, as Keras does; ``on`` compiles; what cannot compile is refused."""
+    assert workdir.build_model(tiny_config("wae_mmd")).jit_compile is False  # no accelerator here
+    on = tiny_config("wae_mmd")
+    on.train.jit_compile = "on"
+    model = workdir.build_model(on)
+    assert model.jit_compile is True
+    model.fit(digits_batches(), epochs=1, verbose=0)
+    assert int(model.step.numpy()) == 4
+    lsot = workdir.build_model(tiny_config("lsot"))
+    with pytest.raises(ValueError, match=r"numpy_function\); use jit_compile=False or 'auto'"):
+        lsot.compile(jit_compile=True)
+    with two_replicas.scope():
+        mirrored = workdir.build_model(tiny_config("wae_mmd"))
+        with pytest.raises(ValueError, match="not possible under MirroredStrategy"):
+            mirrored.compile(jit_compile=True)
+    with pytest.raises(ValueError, match="jit_compile must be 'auto', True or False"):
+        model.compile(jit_compile="yes")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("maybe", r"config.train.jit_compile is 'maybe'; it must be one of \('auto', 'on', 'off'\)"),
+    ("on", r"not possible with lsot \(the exact assignment runs in SciPy"),
+])
+def test_a_jit_compile_setting_that_cannot_run_is_refused_before_training(setting, message):
+    config = tiny_config("lsot")
+    config.train.jit_compile = setting
+    with pytest.raises(ValueError, match=message):
+        workdir.check_config(config)
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - {"lsot"}))
+def test_the_xla_step_is_the_graph_step(name):
+    """Two steps of every player with XLA and without, from the same weights, give the same weights.
+
+    Plain SGD for every player: Adam's first steps move each weight by about its learning rate
+    whatever the gradient's size, so a gradient that XLA's other summation order leaves at 1e-9
+    instead of -1e-9 would differ by twice the learning rate; SGD's differ as the gradients do.
+    """
+    runs = []
+    for jit in (True, False):
+        model = workdir.build_model(tiny_config(name))
+        names = list(model.players)
+        model.compile(keras.optimizers.SGD(0.05), jit_compile=jit,
+                      **{player: keras.optimizers.SGD(0.05) for player in names[1:]})
+        if runs:
+            model.set_weights(runs[0][0])
+        start = model.get_weights()
+        model.fit(digits_batches(num_batches=2), epochs=1, verbose=0)
+        runs.append((start, model.get_weights()))
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(100, 16), (7, 5), (1, 1)])
+def test_training_noise_is_the_same_with_and_without_xla(shape):
+    seed = tf.constant([11, 4], tf.int64)
+    expected = tf.random.stateless_normal(shape, seed)
+    draw = lambda n: distribute.stateless_normal(tf.stack([n, shape[1]]), seed)  # noqa: E731  (a dynamic shape)
+    for jit in (False, True):
+        got = tf.function(draw, jit_compile=jit)(tf.constant(shape[0]))
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    # without the transform XLA would draw another stream for the same op and seed
+    xla = tf.function(lambda: tf.random.stateless_normal(shape, seed), jit_compile=True)()
+    assert np.max(np.abs(xla - expected)) > 0.1

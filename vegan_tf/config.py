@@ -86,6 +86,7 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_col
     c.train.verbose = 1                     # Keras progress bar: 0 silent, 1 bar, 2 one line per epoch
     c.train.steps_per_execution = 0         # steps per compiled call; 0: 10 on one device, 1 under mirrored and
     #                                         multi_worker (lowered to a divisor of steps_per_epoch)
+    c.train.jit_compile = "auto"            # XLA: auto (Keras': on with an accelerator, off on a CPU) | on | off
     return c
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 
+import math
+
 import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -60,10 +62,29 @@ def stream_seed(seed, step, salt):
     return tf.stack([tf.constant(seed, tf.int64) * 1_000_003 + salt, tf.cast(step, tf.int64)])
 
 
+def stateless_normal(shape, seed):
+    """``tf.random.stateless_normal(shape, seed)``, drawing the same numbers with XLA as without.
+
+    Compiled by XLA, the op draws another stream for the same seed: XLA turns the Philox bits
+    into normals its own way. The bits are the same in both, so this writes TensorFlow's kernel's
+    transform in ops: 23 mantissa bits of each word make a uniform in [0, 1), and each pair
+    (u1, u2), u1 floored at 1e-7, gives the Box–Muller pair √(−2 log u1)·(sin 2πu2, cos 2πu2).
+    It equals the op's draws up to float rounding (about 1e-6), compiled or not.
+    """
+    n = tf.reduce_prod(shape)
+    bits = tf.random.stateless_uniform(tf.reshape(n + n % 2, [1]), seed, minval=None, maxval=None, dtype=tf.uint32,
+                                       alg="philox")
+    uniform = tf.bitcast(tf.bitwise.bitwise_or(tf.bitwise.bitwise_and(bits, 0x7FFFFF), 127 << 23), tf.float32) - 1.0
+    radius = tf.sqrt(-2.0 * tf.math.log(tf.maximum(uniform[0::2], 1e-7)))
+    angle = 2.0 * math.pi * uniform[1::2]
+    pairs = tf.stack([tf.sin(angle) * radius, tf.cos(angle) * radius], axis=1)
+    return tf.reshape(tf.reshape(pairs, [-1])[:n], shape)
+
+
 def global_normal(n_local, dim, seed, scale=1.0):
     """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]`` (identical on every replica)."""
     num_replicas, _ = replica_info()
-    return scale * tf.random.stateless_normal([n_local * num_replicas, dim], seed)
+    return scale * stateless_normal(tf.stack([n_local * num_replicas, dim]), seed)
 
 
 def local_normal(n_local, dim, seed, scale=1.0):

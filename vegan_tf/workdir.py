@@ -56,6 +56,10 @@ def _is_int(value, low):
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
 
+#: ``config.train.jit_compile`` -> ``GenerativeModel.compile``'s ``jit_compile``.
+JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
+
+
 def check_config(config):
     """Raises ``ValueError`` for a setting no run can train with (a step count ≤ 0, an empty batch, ...)."""
     t = config.train
@@ -72,6 +76,8 @@ def check_config(config):
         ("train.num_cpu_devices", t.num_cpu_devices, _is_int(t.num_cpu_devices, 1), "an int >= 1"),
         ("train.verbose", t.verbose, t.verbose in (0, 1, 2), "0, 1 or 2"),
         ("train.strategy", t.strategy, t.strategy in distribute.STRATEGIES, f"one of {distribute.STRATEGIES}"),
+        ("train.jit_compile", t.get("jit_compile", "auto"), t.get("jit_compile", "auto") in JIT_COMPILE,
+         f"one of {tuple(JIT_COMPILE)}"),
     ]
     for key, value, ok, expected in checks:
         if not ok:
@@ -80,6 +86,12 @@ def check_config(config):
         raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
                          f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
     models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
+    if t.get("jit_compile", "auto") == "on":
+        reason = models.MODELS[config.model.name].xla_unsupported
+        if reason or t.strategy in ("mirrored", "multi_worker"):
+            raise ValueError(f"config.train.jit_compile='on' is not possible with "
+                             + (f"{config.model.name} ({reason})" if reason else f"strategy {t.strategy!r} (Keras "
+                                "does not compile its cross-replica updates)") + "; use 'auto' or 'off'.")
 
 
 def check_data(config):
@@ -283,7 +295,8 @@ def build_model(config, strategy=None):
     with scope:
         model = models.build(config.model, info.shape)
         model.compile(**optimizers.make_optimizers(config, model),
-                      steps_per_execution=config.train.get("steps_per_execution", 0) or None)
+                      steps_per_execution=config.train.get("steps_per_execution", 0) or None,
+                      jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
     return model
 
 

@@ -126,6 +126,8 @@ class GenerativeModel(keras.Model):
     updates = (Update("optimizer", "loss_terms"),)
     #: Names of the logged values; "loss" first (``TerminateOnNaN`` reads it).
     tracked = ("loss",)
+    #: Why XLA cannot compile the training step (it leaves the graph); None where it can.
+    xla_unsupported = None
 
     def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -172,7 +174,7 @@ class GenerativeModel(keras.Model):
         return self.decoder.activate(self.decoder(self.code(x, training=training), training=training))
 
     # ------------------------------------------------------------- players
-    def compile(self, optimizer=None, steps_per_execution=None, **kwargs):
+    def compile(self, optimizer=None, steps_per_execution=None, jit_compile="auto", **kwargs):
         """Takes one optimizer per player (``self.players``) by name, plus Keras' compile options.
 
         A player given no optimizer gets ``default_optimizer(player)``; the name ``"adam"`` means
@@ -184,12 +186,22 @@ class GenerativeModel(keras.Model):
         there is refused. Callbacks see every k-th batch end, and ``fit``/``evaluate`` lower k
         to a divisor of their ``steps_per_epoch`` / ``steps`` so that an epoch is never longer
         than asked. Pass 1 for a callback that must see every batch.
+
+        ``jit_compile`` compiles the step with XLA. ``"auto"`` (the default) is Keras' choice: XLA
+        on a machine with an accelerator, not on a CPU alone, never under Mirrored/MultiWorker
+        (Keras does not compile their cross-replica updates), and never where the step cannot be
+        compiled (``xla_unsupported``). ``True`` asks for it (refused in those last two cases),
+        ``False`` never uses it. On a CPU, XLA fuses an MLP step's small element-wise ops (batch
+        norm, the latent term, the losses): 5–25 % less time per step on the MLP protocol after
+        one to three seconds of compilation, which a run of a few thousand small steps does not
+        win back; convolutional networks are about three times slower under XLA on a CPU
+        (benchmarks/README.md).
         """
         names = list(self.players)
         optimizers = {names[0]: optimizer}
         optimizers.update({name: kwargs.pop(name, None) for name in names[1:]})
         optimizers = {name: opt or self.default_optimizer(name) for name, opt in optimizers.items()}
-        extra = set(kwargs) - {"jit_compile", "run_eagerly", "auto_scale_loss"}
+        extra = set(kwargs) - {"run_eagerly", "auto_scale_loss"}
         if extra:
             raise TypeError(f"{type(self).__name__}.compile() got unexpected arguments {sorted(extra)}; "
                             f"its optimizers are {names}.")
@@ -201,13 +213,31 @@ class GenerativeModel(keras.Model):
             raise ValueError(f"steps_per_execution={steps_per_execution} is not possible here: it must be at least "
                              f"1, and 1 under {type(self.distribute_strategy).__name__} (its cross-replica updates "
                              f"cannot run inside the multi-step loop). Use None (automatic) or 1.")
+        jit_compile = self._resolve_jit_compile(jit_compile, mirrored)
         optimizers = {name: optimizers_lib.get(opt) for name, opt in optimizers.items()}
-        super().compile(optimizer=optimizers[names[0]], steps_per_execution=int(steps_per_execution), **kwargs)
+        super().compile(optimizer=optimizers[names[0]], steps_per_execution=int(steps_per_execution),
+                        jit_compile=jit_compile, **kwargs)
         self.compiled_steps_per_execution = int(steps_per_execution)
         for name in names[1:]:
             setattr(self, name, optimizers[name])  # tracked, so checkpoints and .keras files hold its state
         self.build()  # every network exists by now; the optimizers need the variables
         self.build_optimizers()
+
+    def _resolve_jit_compile(self, jit_compile, mirrored):
+        """``compile``'s ``jit_compile`` resolved to True or False (see ``compile``)."""
+        if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
+            raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}.")
+        one_device = not mirrored and not isinstance(self.distribute_strategy, tf.distribute.TPUStrategy)
+        if jit_compile == "auto":
+            accelerator = any(d.device_type != "CPU" for d in tf.config.list_physical_devices())
+            return accelerator and one_device and self.xla_unsupported is None
+        if jit_compile and self.xla_unsupported:
+            raise ValueError(f"{type(self).__name__}'s training step cannot be compiled with XLA "
+                             f"({self.xla_unsupported}); use jit_compile=False or 'auto'.")
+        if jit_compile and mirrored:
+            raise ValueError(f"jit_compile=True is not possible under {type(self.distribute_strategy).__name__} "
+                             f"(Keras does not compile its cross-replica updates); use 'auto' or False.")
+        return jit_compile
 
     def _steps_per_execution_for(self, steps):
         """Runs the next ``fit``/``evaluate`` with the compiled k lowered to a divisor of ``steps`` (if given)."""

@@ -104,6 +104,7 @@ class LSOT(GenerativeModel):
     players = {"optimizer": ("encoder", "decoder"), "transport_optimizer": ("potential",)}
     updates = (Update("optimizer", "reconstruction_terms"), Update("transport_optimizer", "transport_terms"))
     tracked = ("loss", "reconstruction", "transport")
+    xla_unsupported = "the exact assignment runs in SciPy through tf.numpy_function"
 
     def __init__(self, decoder, encoder, potential, cost="l2sq", cost_scale=1.0, transport_fit="median", **kwargs):
         super().__init__(decoder, encoder, **kwargs)
