@@ -26,6 +26,8 @@ Variants, each in rotating rounds (the order shifts every round, so other load h
   ``model.steps_per_execution`` steps (the config's ``train.steps_per_execution``: 10 on one
   device by default; ``--steps-per-execution``): ms/step is the call's time divided by it, the loss is per call.
 * ``tf_bf16`` (conv cases): the same with ``model.mixed_precision=True`` (bfloat16 compute).
+* ``tf_xla`` (``mlp``): the same with ``train.jit_compile="on"`` (the step compiled by XLA; off by
+  default on a CPU), for the recipes XLA can compile (not LSOT).
 * ``keras``: the same networks and loss by hand in plain Keras 3 (``keras_reference.py``).
 * ``pythae``: pythae's ``WAE_MMD`` / ``VAE`` / ``Adversarial_AE`` on the same networks, stepped as
   pythae's trainers do (``pythae_step.py``), for WAE-MMD, VAE and AAE.
@@ -73,7 +75,8 @@ CASES = {
                                     "d_z 8, batch 100"),
 }
 DEFAULT_CASES = ("mlp", "conv_small")
-MEASUREMENTS = ("tf_pipeline", "tf_latent", "matmul")  # timed in the rounds, reported as columns of the tf row
+MEASUREMENTS = ("tf_pipeline", "tf_latent", "matmul")
+VARIANT_SETTINGS = {"tf_bf16": {"model.mixed_precision": True}, "tf_xla": {"train.jit_compile": "on"}}  # timed in the rounds, reported as columns of the tf row
 MATMUL_N = 2048
 FULL_STEPS, FULL_ROUNDS = 2, 5  # conv_full's caps (several seconds per step), after one warm-up step
 TORCH_INSTALL = ("python3.11 -m venv VENV && VENV/bin/pip install -e . torch==2.13.0 pythae   (from the repository "
@@ -281,6 +284,8 @@ class TFSide(harness.Side):
         x = self._digits(limit=batch)
         self.keras.utils.set_random_seed(0)
         model = workdir.build_model(config)
+        if model.xla_unsupported:
+            variants = [v for v in variants if v != "tf_xla"]
         spec = reference_spec(model, recipe, batch)
         info = {"spec": spec, "x": x, "params": {"tf": sum(int(v.numpy().size) for v in model.trainable_variables)},
                 "flops": train_step_flops(model, x), "steps_per_execution": int(getattr(model, "steps_per_execution", 1)
@@ -302,11 +307,11 @@ class TFSide(harness.Side):
         def make(variant):
             if variant == "tf":
                 return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()))
-            if variant == "tf_bf16":  # the same config with model.mixed_precision (bf16 compute)
+            if variant in VARIANT_SETTINGS:  # the same config with the variant's settings
                 self.keras.utils.set_random_seed(0)
-                mixed = workdir.build_model(harness.override(case_config(recipe, case, steps_per_execution),
-                                                             {"model.mixed_precision": True}))
-                return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()), mixed)
+                other = workdir.build_model(harness.override(case_config(recipe, case, steps_per_execution),
+                                                             VARIANT_SETTINGS[variant]))
+                return compiled(iter(tf.data.Dataset.from_tensors(x).repeat()), other)
             if variant == "tf_pipeline":  # the training binary's pipeline (vegan_tf.train._train's train_data)
                 from vegan_tf import data, train
 
@@ -362,6 +367,8 @@ def run_pair(args, recipe, case, workers):
     tf_variants = ["tf", "keras", "tf_latent", "matmul"] + ([] if args.no_pipeline or full else ["tf_pipeline"])
     if case != "mlp" and not args.no_bf16:
         tf_variants.append("tf_bf16")
+    if case == "mlp" and not args.no_xla:
+        tf_variants.append("tf_xla")
     info = workers["tf"].call("setup", recipe, case, warmup, tf_variants, args.data, args.steps_per_execution)
     owners = {v: workers["tf"] for v in info["setup_s"]}
     res = {"setup_s": dict(info["setup_s"]), "errors": dict(info["errors"]), "params": dict(info["params"]),
@@ -419,6 +426,7 @@ def main():
                              "(mlp case only; they lack vegan_tf's batch norm, and AAE's discriminator is 256 wide)")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline measurement")
     parser.add_argument("--no-torch", action="store_true", help="vegan_tf and Keras only")
+    parser.add_argument("--no-xla", action="store_true", help="skip the tf_xla row of the mlp case")
     parser.add_argument("--no-bf16", action="store_true",
                         help="skip the tf_bf16 row of the conv cases (model.mixed_precision=True)")
     parser.add_argument("--torch-omp-wait-policy", choices=("passive", "active", "default"), default="passive",
@@ -496,7 +504,7 @@ def report(args, results, versions, load_start, load_end, elapsed):
     for (recipe, case), res in results.items():
         med = {v: _median(t) for v, t in res["times"].items()}
         ref = "pythae" if med.get("pythae") else ("torch" if med.get("torch") else None)
-        for v in ("tf", "tf_bf16", "keras", "pythae", "torch"):
+        for v in ("tf", "tf_xla", "tf_bf16", "keras", "pythae", "torch"):
             if v in res["errors"]:
                 rows.append([recipe, case, v, "failed", "", "", "", "", "", "", "", "", "", "", res["errors"][v]])
                 continue
@@ -514,7 +522,7 @@ def report(args, results, versions, load_start, load_end, elapsed):
             params = res["params"].get(v)
             mark = "" if params in (None, res["params"].get("tf")) else " (≠ tf!)"
             first, last = res["losses"][v][0], res["losses"][v][-1]
-            spe = f" (k={res['spe']})" if v in ("tf", "tf_bf16") and res["spe"] > 1 else ""
+            spe = f" (k={res['spe']})" if v in ("tf", "tf_xla", "tf_bf16") and res["spe"] > 1 else ""
             rows.append([recipe, case, v + spe, f"{1e3 * m:.2f}", f"{1e3 * q1:.2f}–{1e3 * q3:.2f}", f"{1 / m:.1f}",
                          f"{med[ref] / m:.2f}x" if ref else "n/a",
                          f"{med['keras'] / m:.2f}x" if med.get("keras") else "n/a",
@@ -534,8 +542,10 @@ def report(args, results, versions, load_start, load_end, elapsed):
                 verdicts.append((f"{recipe}/{case}: tf_bf16 ≥ {bar}x pythae (float32)", med["pythae"] / med["tf_bf16"],
                                  bar))
             if recipe == "wae_mmd" and case == "mlp" and res["flops"] and limit:
-                verdicts.append(("wae_mmd/mlp: ≥ 60% of the matmul limit",
-                                 100 * res["flops"] / tf_m / (limit * 1e9), 60.0))
+                for v in ("tf", "tf_xla"):
+                    if med.get(v):
+                        verdicts.append((f"wae_mmd/mlp: {v} ≥ 60% of the matmul limit",
+                                         100 * res["flops"] / med[v] / (limit * 1e9), 60.0))
     harness.markdown_table(header, rows, right=header[3:14])
     print("\n× pythae/torch, × keras: the reference's median ms/step ÷ this row's (> 1: faster; pythae where "
           "it has the model, else the hand-written PyTorch step). % matmul limit: the tf step's FLOP count (TF "
