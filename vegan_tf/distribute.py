@@ -63,13 +63,15 @@ def stream_seed(seed, step, salt):
 
 
 def stateless_normal(shape, seed):
-    """``tf.random.stateless_normal(shape, seed)``, drawing the same numbers with XLA as without.
+    """``tf.random.stateless_normal(shape, seed)`` as TensorFlow's kernel draws it, also inside XLA.
 
     Compiled by XLA, the op draws another stream for the same seed: XLA turns the Philox bits
     into normals its own way. The bits are the same in both, so this writes TensorFlow's kernel's
     transform in ops: 23 mantissa bits of each word make a uniform in [0, 1), and each pair
     (u1, u2), u1 floored at 1e-7, gives the Box–Muller pair √(−2 log u1)·(sin 2πu2, cos 2πu2).
-    It equals the op's draws up to float rounding (about 1e-6), compiled or not.
+    It equals the op's draws up to float rounding (about 1e-6), compiled or not. A step compiled
+    by XLA draws through it (``global_normal(..., xla=True)``); TensorFlow's graph takes the op
+    itself, one kernel instead of a dozen.
     """
     n = tf.reduce_prod(shape)
     bits = tf.random.stateless_uniform(tf.reshape(n + n % 2, [1]), seed, minval=None, maxval=None, dtype=tf.uint32,
@@ -81,15 +83,20 @@ def stateless_normal(shape, seed):
     return tf.reshape(tf.reshape(pairs, [-1])[:n], shape)
 
 
-def global_normal(n_local, dim, seed, scale=1.0):
-    """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]`` (identical on every replica)."""
+def global_normal(n_local, dim, seed, scale=1.0, xla=False):
+    """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]`` (identical on every replica).
+
+    ``xla``: the step is compiled by XLA; the noise is then drawn by ``stateless_normal``, so that
+    it is the noise of the same step in TensorFlow's graph.
+    """
     num_replicas, _ = replica_info()
-    return scale * stateless_normal(tf.stack([n_local * num_replicas, dim]), seed)
+    draw = stateless_normal if xla else tf.random.stateless_normal
+    return scale * draw(tf.stack([n_local * num_replicas, dim]), seed)
 
 
-def local_normal(n_local, dim, seed, scale=1.0):
+def local_normal(n_local, dim, seed, scale=1.0, xla=False):
     """This replica's rows of ``global_normal``: per-example noise independent of the replica count."""
-    return local_rows(global_normal(n_local, dim, seed, scale), n_local)
+    return local_rows(global_normal(n_local, dim, seed, scale, xla), n_local)
 
 
 def update_variables(variables, fn):

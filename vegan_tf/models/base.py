@@ -302,11 +302,15 @@ class GenerativeModel(keras.Model):
 
     def global_normal(self, n_local, dim, salt, scale=1.0):
         """N(0, scale²) noise for the whole global batch ``[R · n_local, dim]``."""
-        return distribute.global_normal(n_local, dim, self.stream_seed(salt), scale)
+        return distribute.global_normal(n_local, dim, self.stream_seed(salt), scale, self._xla())
 
     def local_normal(self, n_local, dim, salt, scale=1.0):
         """This replica's rows of ``global_normal``: per-example noise independent of the replica count."""
-        return distribute.local_normal(n_local, dim, self.stream_seed(salt), scale)
+        return distribute.local_normal(n_local, dim, self.stream_seed(salt), scale, self._xla())
+
+    def _xla(self):
+        """Whether the compiled steps run under XLA (their noise is then drawn to match the graph's)."""
+        return getattr(self, "compiled", False) and self.jit_compile is True
 
     def prior_draws(self, n_local, rows="local", salt=PRIOR_SALT):
         """Training draws of P_Z: ``"local"`` (this replica's ``n_local`` rows) or ``"global"`` (all replicas')."""
