@@ -93,10 +93,10 @@ def test_evaluate_model_reports_feature_space_scores():
 #: WAE-GAN 15.7, 8-14 s of training each on 2 cores); the same runs with the latent divergence
 #: switched off (λ = 0, a loss that lost its regulariser) reach 100.2 (WAE-MMD) and 133.9 (VAE), and
 #: 200 steps of WAE-MMD 26.0: a broken loss or a much slower optimisation fails, run-to-run noise
-#: across machines does not. AAE's adversarial game spreads more: seeds 0-4 give 27.2, 19.1, 16.0,
-#: 20.0 and 26.3 (and seed 0 went from 19.3 to 27.2 when its noise moved by float rounding, about
-#: 1e-6), so its ceiling is 1.5 times the worst of those; without the adversary (λ = 0) it reaches
-#: 105.3 and 112.5 (seeds 0, 1).
+#: across machines does not. AAE's adversarial game spreads more: with its noise moved by float
+#: rounding (about 1e-6, ``distribute.stateless_normal``) seed 0 gives 27.2 instead of 19.3, and
+#: seeds 1-4 give 19.1, 16.0, 20.0 and 26.3, so its ceiling is 1.5 times the worst of those;
+#: without the adversary (λ = 0) it reaches 105.3 and 112.5 (seeds 0, 1).
 FD_CEILING = {"wae_mmd": 25.0, "vae": 60.0, "aae": 40.0, "wae_gan": 23.5}
 
 

@@ -21,7 +21,6 @@ one-replica case.
 from __future__ import annotations
 
 import functools
-
 import math
 
 import tensorflow as tf

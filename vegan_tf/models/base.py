@@ -192,10 +192,11 @@ class GenerativeModel(keras.Model):
         (Keras does not compile their cross-replica updates), and never where the step cannot be
         compiled (``xla_unsupported``). ``True`` asks for it (refused in those last two cases),
         ``False`` never uses it. On a CPU, XLA fuses an MLP step's small element-wise ops (batch
-        norm, the latent term, the losses): 5–25 % less time per step on the MLP protocol after
+        norm, the latent term, the losses): 7–37 % less time per step on the MLP protocol after
         one to three seconds of compilation, which a run of a few thousand small steps does not
         win back; convolutional networks are about three times slower under XLA on a CPU
-        (benchmarks/README.md).
+        (benchmarks/README.md). Under XLA the training noise is drawn by
+        ``distribute.stateless_normal``, so a compiled step is the graph's step up to rounding.
         """
         names = list(self.players)
         optimizers = {names[0]: optimizer}
