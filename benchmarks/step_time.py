@@ -75,8 +75,8 @@ CASES = {
                                     "d_z 8, batch 100"),
 }
 DEFAULT_CASES = ("mlp", "conv_small")
-MEASUREMENTS = ("tf_pipeline", "tf_latent", "matmul")
-VARIANT_SETTINGS = {"tf_bf16": {"model.mixed_precision": True}, "tf_xla": {"train.jit_compile": "on"}}  # timed in the rounds, reported as columns of the tf row
+MEASUREMENTS = ("tf_pipeline", "tf_latent", "matmul")  # timed in the rounds, reported as columns of the tf row
+VARIANT_SETTINGS = {"tf_bf16": {"model.mixed_precision": True}, "tf_xla": {"train.jit_compile": "on"}}  # of the config
 MATMUL_N = 2048
 FULL_STEPS, FULL_ROUNDS = 2, 5  # conv_full's caps (several seconds per step), after one warm-up step
 TORCH_INSTALL = ("python3.11 -m venv VENV && VENV/bin/pip install -e . torch==2.13.0 pythae   (from the repository "

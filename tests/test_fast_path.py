@@ -96,13 +96,14 @@ def test_xla_is_keras_auto_choice_or_asked_for(two_replicas):
         model.compile(jit_compile="yes")
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("maybe", r"config.train.jit_compile is 'maybe'; it must be one of \('auto', 'on', 'off'\)"),
-    ("on", r"not possible with lsot \(the exact assignment runs in SciPy"),
+@pytest.mark.parametrize("name, strategy, setting, message", [
+    ("lsot", "default", "maybe", r"config.train.jit_compile is 'maybe'; it must be one of \('auto', 'on', 'off'\)"),
+    ("lsot", "default", "on", r"not possible with lsot \(the exact assignment runs in SciPy"),
+    ("wae_mmd", "mirrored", "on", r"not possible with strategy 'mirrored' \(Keras does not compile"),
 ])
-def test_a_jit_compile_setting_that_cannot_run_is_refused_before_training(setting, message):
-    config = tiny_config("lsot")
-    config.train.jit_compile = setting
+def test_a_jit_compile_setting_that_cannot_run_is_refused_before_training(name, strategy, setting, message):
+    config = tiny_config(name)
+    config.train.strategy, config.train.jit_compile = strategy, setting
     with pytest.raises(ValueError, match=message):
         workdir.check_config(config)
 

@@ -86,12 +86,14 @@ def check_config(config):
         raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
                          f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
     models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
-    if t.get("jit_compile", "auto") == "on":
+    if t.get("jit_compile", "auto") == "on":  # what GenerativeModel.compile refuses, before anything is built
         reason = models.MODELS[config.model.name].xla_unsupported
-        if reason or t.strategy in ("mirrored", "multi_worker"):
-            raise ValueError(f"config.train.jit_compile='on' is not possible with "
-                             + (f"{config.model.name} ({reason})" if reason else f"strategy {t.strategy!r} (Keras "
-                                "does not compile its cross-replica updates)") + "; use 'auto' or 'off'.")
+        if reason:
+            raise ValueError(f"config.train.jit_compile='on' is not possible with {config.model.name} ({reason}); "
+                             f"use 'auto' or 'off'.")
+        if t.strategy in ("mirrored", "multi_worker"):
+            raise ValueError(f"config.train.jit_compile='on' is not possible with strategy {t.strategy!r} (Keras "
+                             f"does not compile its cross-replica updates); use 'auto' or 'off'.")
 
 
 def check_data(config):
