@@ -83,6 +83,20 @@ def test_evaluate_a_workdir_its_export_and_a_shipped_model(tmp_path):
     assert code != 0 and "pass --data" in out
 
 
+def test_evaluate_accepts_the_deprecated_workdir_flag_with_a_warning(tmp_path):
+    import json
+
+    output = tmp_path / "e.json"
+    code, out = run(sys.executable, "-m", "vegan_tf.evaluate", "--workdir=vae_digits", "--num_samples=50",
+                    "--feature_net=", f"--output={output}", cwd=tmp_path)  # 0.1's spelling of --target
+    assert code == 0, out[-3000:]
+    assert "vegan-evaluate: warning: --workdir is deprecated, it became --target in vegan_tf 0.2" in out
+    assert json.loads(output.read_text())["num_eval"] == 50 and "vae_digits on digits:" in out
+    code, out = run(sys.executable, "-m", "vegan_tf.evaluate", "--workdir=vae_digits", "--target=vae_digits")
+    assert code == 1 and out.strip().splitlines()[-1] == ("vegan-evaluate: --workdir is the deprecated name of "
+                                                          "--target; pass --target alone.")
+
+
 def test_training_output_starts_with_the_projects_own_lines(tmp_path):
     code, out = run(sys.executable, "-m", "vegan_tf.train", "--config=configs/wae_mmd_digits.py",
                     f"--workdir={tmp_path}", "--config.train.num_steps=2", "--config.train.steps_per_epoch=2",

@@ -73,7 +73,7 @@ def test_saved_model_cli_lists_the_signatures(exported):
         pytest.skip("saved_model_cli is not on PATH")
     out = subprocess.run([cli, "show", "--dir", exported[1], "--all"], capture_output=True, text=True,
                          timeout=120).stdout
-    for name in ("decode", "sample", "encode", "reconstruct", "serving_default"):
+    for name in ("decode", "sample", "sample_codes", "encode", "reconstruct", "serving_default"):
         assert f"signature_def['{name}']" in out
     assert "inputs['num_samples'] tensor_info:\n        dtype: DT_INT32" in out
 
@@ -145,7 +145,8 @@ def test_the_limit_is_written_into_the_export(exported):
     assert metadata["max_samples"] == LIMIT
     assert (metadata["latent_dim"], tuple(metadata["data_shape"])) == (model.latent_dim, model.data_shape)
     assert metadata["image_range"] == [0.0, 1.0]
-    assert metadata["signatures"] == ["decode", "encode", "reconstruct", "sample", "serving_default"]
+    assert metadata["signatures"] == ["decode", "encode", "reconstruct", "sample", "sample_codes", "serving_default"]
+    assert metadata["sampler"] == {"kind": "prior"}
     assert json.loads((pathlib.Path(path) / "assets.extra" / "vegan_tf_export.json").read_text()) == metadata
     with pytest.raises(ValueError, match="max_samples must be a positive integer"):
         export.export(model, path + "-other", max_samples=0)
@@ -156,14 +157,15 @@ def test_warmup_records_one_request_per_signature(exported, loaded):
     records = list(tf.data.TFRecordDataset(str(pathlib.Path(path) / "assets.extra" / "tf_serving_warmup_requests")))
     logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in records]
     requests = [log.predict_log.request for log in logs]
-    assert [r.model_spec.signature_name for r in requests] == ["decode", "sample", "encode", "reconstruct",
-                                                                "serving_default"]
+    assert [r.model_spec.signature_name for r in requests] == ["decode", "sample", "sample_codes", "encode",
+                                                                "reconstruct", "serving_default"]
     assert requests == export.read_warmup(path)
     answers = dict(export.replay_warmup(path, loaded))
     assert set(answers) == set(loaded.signatures)
     z = np.zeros([export.WARMUP_BATCH, model.latent_dim], np.float32)
     np.testing.assert_allclose(answers["decode"]["x"], model.decode(z), atol=1e-5)
     np.testing.assert_allclose(answers["sample"]["x"], model.sample(export.WARMUP_BATCH, 0), atol=1e-5)
+    np.testing.assert_allclose(answers["sample_codes"]["z"], model.sample_codes(export.WARMUP_BATCH, 0), atol=1e-6)
     assert answers["encode"]["z"].shape == (export.WARMUP_BATCH, model.latent_dim)
     # The records answer exactly as TF Serving would answer the same PredictRequests.
     for request in requests:
@@ -186,6 +188,25 @@ def test_replay_refuses_records_the_export_cannot_answer(exported, tmp_path):
     (copy / export.WARMUP_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="has no warm-up records"):
         export.replay_warmup(str(copy))
+
+
+def test_check_export_names_what_is_broken_and_move_aside_hides_the_version(exported, tmp_path):
+    from vegan_tf import pretrained
+
+    _, path = exported
+    assert "sample" in export.check_export(path).signatures
+    copy = tmp_path / "1"
+    shutil.copytree(path, copy)
+    shard = copy / "variables" / "variables.data-00000-of-00001"
+    shard.write_bytes(shard.read_bytes()[:100])
+    with pytest.raises(export.ExportError, match=rf"Export {copy} does not load: tf.saved_model.load fails with "):
+        export.check_export(copy)
+    shard.unlink()
+    with pytest.raises(export.ExportError, match=r"variables/variables.data-00000-of-00001 is missing\.$"):
+        export.check_export(copy)
+    moved = export.move_aside(copy)
+    assert moved.startswith(f"{copy}.damaged-") and os.path.isdir(moved) and not copy.exists()
+    assert pretrained.versions(tmp_path) == []  # TF Serving and the loaders see integer versions only
 
 
 def test_an_export_whose_warmup_fails_is_not_published(exported, tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from vegan_tf import data, evaluate, train, workdir
+from vegan_tf import data, evaluate, export, train, workdir
 from zoo import tiny_config, weights
 
 
@@ -236,6 +236,71 @@ def test_sigterm_checkpoints_the_step_reached_and_the_restart_ends_as_uninterrup
     assert train.train_and_evaluate(tiny(8, 2), str(tmp_path), callbacks=[counter])["step"] == 8
     assert counter.steps == 5
     assert_same_weights(straight, tmp_path)
+
+
+# ------------------------------------------------------------------ an export that does not load is never kept
+def exporting(num_steps=4):
+    config = tiny(num_steps)
+    config.train.export = True
+    return config
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A workdir trained for 4 steps and exported."""
+    path = tmp_path_factory.mktemp("exported")
+    train.train_and_evaluate(exporting(4), str(path))
+    return path
+
+
+class OutputAtTrainBegin(keras.callbacks.Callback):
+    """What the run printed, and the export versions there, when training began."""
+
+    def __init__(self, capsys, export_dir):
+        super().__init__()
+        self.capsys, self.export_dir = capsys, export_dir
+        self.out = self.versions = None
+
+    def on_train_begin(self, logs=None):
+        self.out, self.versions = self.capsys.readouterr().out, sorted(os.listdir(self.export_dir))
+
+
+@pytest.mark.parametrize("damage, missing", [
+    ("empty", "saved_model.pb, variables/variables.index, variables/variables.data-00000-of-00001, "
+              "assets.extra/tf_serving_warmup_requests are missing"),
+    ("without_variables", "variables/variables.index, variables/variables.data-00000-of-00001 are missing"),
+])
+def test_a_damaged_export_is_found_before_training_moved_aside_and_made_again(exported, tmp_path, capsys, damage,
+                                                                              missing):
+    version = tmp_path / "export" / "4"
+    if damage == "empty":
+        version.mkdir(parents=True)
+    else:  # an interrupted copy of a whole export
+        shutil.copytree(exported / "export" / "4", version)
+        shutil.rmtree(version / "variables")
+    before = snapshot(version)
+    seen = OutputAtTrainBegin(capsys, tmp_path / "export")
+    metrics = train.train_and_evaluate(exporting(4), str(tmp_path), callbacks=[seen])
+    assert f"Export {version} does not load: {missing}. It is moved aside and exported afresh after training." \
+        in seen.out
+    assert seen.versions == ["4"]  # the check wrote nothing
+    out = capsys.readouterr().out
+    assert f"Export {version} does not load: {missing}. Moved it aside to {version}.damaged-" in out
+    assert "kept it" not in seen.out + out
+    kept, damaged = sorted(os.listdir(tmp_path / "export"))
+    assert kept == "4" and damaged.startswith("4.damaged-") and damaged[len("4.damaged-"):].isdigit()
+    assert snapshot(tmp_path / "export" / damaged) == before
+    assert metrics["files"]["export"] == str(version)
+    export.check_export(version)  # the fresh export loads
+
+
+def test_an_export_that_loads_is_kept(exported, tmp_path, capsys):
+    shutil.copytree(exported, tmp_path / "run")
+    version = tmp_path / "run" / "export" / "4"
+    before = snapshot(version)
+    assert train.train_and_evaluate(exporting(4), str(tmp_path / "run"))["step"] == 4
+    assert f"Export {version} exists already and loads; kept it." in capsys.readouterr().out
+    assert os.listdir(version.parent) == ["4"] and snapshot(version) == before
 
 
 # ------------------------------------------------------------------ one writer per workdir

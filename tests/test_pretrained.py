@@ -42,6 +42,33 @@ def test_unknown_name_lists_what_is_there():
         pretrained.load("no_such_model", root=REPO / "saved_models")
 
 
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damage, loader, fault", [
+    ("saved_model.pb truncated", pretrained.load, r"3000 does not load: .*saved_model.pb'?: Error parsing message"),
+    ("variables deleted", pretrained.load,
+     r"3000 does not load: variables/variables.index, variables/variables.data-00000-of-00001 are missing"),
+    ("model.keras truncated", pretrained.load_model, r"model.keras is truncated \(its zip archive has no end\)"),
+    ("model.keras not a zip", pretrained.load_model, r"model.keras is not a zip archive, which a .keras file is"),
+])
+def test_a_damaged_entry_is_refused_naming_the_entry_and_the_fault(tmp_path, damage, loader, fault):
+    entry = tmp_path / "wae_mmd_digits"
+    shutil.copytree(REPO / "saved_models" / "wae_mmd_digits", entry)
+    if damage == "saved_model.pb truncated":
+        _truncate(entry / "3000" / "saved_model.pb")
+    elif damage == "variables deleted":
+        shutil.rmtree(entry / "3000" / "variables")
+    elif damage == "model.keras truncated":
+        _truncate(entry / "model.keras")
+    else:
+        (entry / "model.keras").write_text("not a Keras file\n")
+    with pytest.raises(pretrained.DamagedEntryError, match=rf"(?s)The shipped model 'wae_mmd_digits' is damaged.*"
+                                                          rf"{fault}.*To repair it, copy the entry again"):
+        loader("wae_mmd_digits", root=tmp_path)
+
+
 def test_available_lists_generator_entries_only():
     assert "feature_nets" not in SHIPPED  # feature networks have no version subdirectory
     assert list(SHIPPED) == sorted(SHIPPED)

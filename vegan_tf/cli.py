@@ -166,7 +166,8 @@ def run_evaluate():
     from vegan_tf import evaluate
 
     flags.DEFINE_string("target", None, "A training workdir, an exported SavedModel directory, or a shipped "
-                        "model's name (vegan_tf.pretrained.available()).", required=True)
+                        "model's name (vegan_tf.pretrained.available()).")
+    flags.DEFINE_string("workdir", None, "Deprecated: the name of --target in vegan_tf 0.1, accepted with a warning.")
     flags.DEFINE_string("data", "", "The test data (a dataset name or .npz path); default: the workdir's.")
     flags.DEFINE_string("feature_net", "auto", "SavedModel with a `features` signature for FD/KID/precision/recall "
                         "('auto': the shipped one for the data, if any; '' for none).")
@@ -184,15 +185,25 @@ def _evaluate_main():
     from vegan_tf import evaluate
 
     FLAGS = flags.FLAGS
-    model, data_name, data_dir = evaluate.load_target(FLAGS.target, FLAGS.data or None)
+    target = FLAGS.target
+    if FLAGS.workdir is not None:
+        if target is not None:
+            sys.exit("vegan-evaluate: --workdir is the deprecated name of --target; pass --target alone.")
+        print("vegan-evaluate: warning: --workdir is deprecated, it became --target in vegan_tf 0.2 (which also "
+              "takes an export directory or a shipped model's name); use --target.", file=sys.stderr)
+        target = FLAGS.workdir
+    if not target:
+        sys.exit("vegan-evaluate: --target is required: a training workdir, an exported SavedModel directory, or a "
+                 "shipped model's name; `vegan-evaluate --help` says more.")
+    model, data_name, data_dir = evaluate.load_target(target, FLAGS.data or None)
     results = evaluate.evaluate_model(model, data_name, data_dir, FLAGS.num_samples, FLAGS.seed,
                                       feature_net=FLAGS.feature_net or None)
-    is_workdir = os.path.isfile(os.path.join(FLAGS.target, "config.json"))
-    output = FLAGS.output or os.path.join(FLAGS.target if is_workdir else ".", "evaluation.json")
+    is_workdir = os.path.isfile(os.path.join(target, "config.json"))
+    output = FLAGS.output or os.path.join(target if is_workdir else ".", "evaluation.json")
     with open(output, "w") as f:
         json.dump(results, f, indent=2)
     width = max(map(len, results))
-    print(f"{FLAGS.target} on {data_name}:")
+    print(f"{target} on {data_name}:")
     for name, value in results.items():
         print(f"  {name:{width}s}  {value:.4g}" if isinstance(value, float) else f"  {name:{width}s}  {value}")
     print(f"Wrote {output}")

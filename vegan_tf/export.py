@@ -3,6 +3,8 @@
     signature        inputs                                   outputs
     decode           z: float32 [batch, latent_dim]           x: float32 [batch, *data_shape] in [0, 1]
     sample           num_samples: int32 [], seed: int32 []    x: as above (stateless: same seed, same x)
+    sample_codes     num_samples, seed                        z: float32 [num_samples, latent_dim], the codes
+                                                              ``sample`` decodes (the model's latent sampler)
     encode           x: float32 [batch, *data_shape]          z: float32 [batch, latent_dim] (mean code)
     reconstruct      x                                        x
     serving_default  as decode                                as decode
@@ -14,8 +16,8 @@ meaningless question. Each signature checks its inputs inside the graph, before 
 and refuses a bad request with ``InvalidArgumentError`` (HTTP 400 / gRPC ``INVALID_ARGUMENT`` in
 TF Serving):
 
-* ``sample``: ``num_samples`` must lie in ``[0, max_samples]``; the check runs before anything of
-  that size is allocated, so a request for 10⁸ samples costs nothing;
+* ``sample``, ``sample_codes``: ``num_samples`` must lie in ``[0, max_samples]``; the check runs
+  before anything of that size is allocated, so a request for 10⁸ samples costs nothing;
 * ``decode``, ``encode``, ``reconstruct``: at most ``max_samples`` rows; no NaN or infinity;
 * ``encode``, ``reconstruct`` on images: pixel values in ``[0, 1]`` (what every boundary of the
   package uses; 0–255 values are refused rather than encoded into a meaningless code). 2-D toy
@@ -33,14 +35,18 @@ outputs; :func:`export` does so on the new export before publishing it.
 
 The export is written to ``<export_dir>/<version>/`` (the layout TF Serving watches) through a
 temporary sibling directory renamed into place at the end, so a failing export never leaves a
-half-written version, and an existing version is never replaced.
+half-written version, and an existing version is never replaced. :func:`check_export` says whether
+a version found on disk loads (one left half-written by an interrupted copy does not), and
+:func:`move_aside` renames a damaged one out of TF Serving's sight.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -93,19 +99,23 @@ def _endpoints(model, max_samples):
     def decode(z):
         return {"x": model.decode(_checked_batch("decode", z, "z", max_samples, image_range=False))}
 
-    def sample(num_samples, seed):
+    def bounded(name, num_samples):
         checks = [tf.debugging.assert_non_negative(
-                      num_samples, message="sample: num_samples must be at least 0"),
+                      num_samples, message=f"{name}: num_samples must be at least 0"),
                   tf.debugging.assert_less_equal(
                       num_samples, max_samples,
-                      message=f"sample: num_samples must be at most {max_samples}, {_LIMIT_ADVICE}")]
+                      message=f"{name}: num_samples must be at most {max_samples}, {_LIMIT_ADVICE}")]
         with tf.control_dependencies(checks):  # nothing sized by num_samples runs before the checks pass
-            num_samples = tf.identity(num_samples)
-        return {"x": model.sample(num_samples, seed)}
+            return tf.identity(num_samples)
 
-    endpoints = [("decode", decode, [latent]),
-                 ("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"),
-                                     tf.TensorSpec([], tf.int32, name="seed")])]
+    def sample(num_samples, seed):
+        return {"x": model.sample(bounded("sample", num_samples), seed)}
+
+    def sample_codes(num_samples, seed):
+        return {"z": model.sample_codes(bounded("sample_codes", num_samples), seed)}
+
+    draw = [tf.TensorSpec([], tf.int32, name="num_samples"), tf.TensorSpec([], tf.int32, name="seed")]
+    endpoints = [("decode", decode, [latent]), ("sample", sample, draw), ("sample_codes", sample_codes, draw)]
     if model.encoder is not None:
         def encode(x):
             return {"z": model.encode(_checked_batch("encode", x, "x", max_samples, _is_image(model)))}
@@ -125,13 +135,13 @@ def warmup_inputs(signature, latent_dim, data_shape):
     """
     if signature in ("decode", "serving_default"):
         return {"z": np.zeros([WARMUP_BATCH, latent_dim], np.float32)}
-    if signature == "sample":
+    if signature in ("sample", "sample_codes"):
         return {"num_samples": np.int32(WARMUP_BATCH), "seed": np.int32(0)}
     if signature in ("encode", "reconstruct"):
         fill = 0.5 if len(data_shape) == 3 else 0.0
         return {"x": np.full([WARMUP_BATCH, *data_shape], fill, np.float32)}
-    raise ValueError(f"No warm-up inputs for signature {signature!r}; the signatures are decode, sample, encode, "
-                     f"reconstruct and serving_default.")
+    raise ValueError(f"No warm-up inputs for signature {signature!r}; the signatures are decode, sample, "
+                     f"sample_codes, encode, reconstruct and serving_default.")
 
 
 def predict_request(signature, inputs, model_name=""):
@@ -179,7 +189,7 @@ def read_warmup(path):
 
 
 def _expected_rows(signature, inputs):
-    if signature == "sample":
+    if signature in ("sample", "sample_codes"):
         return int(inputs["num_samples"])
     return int(next(iter(inputs.values())).shape[0])
 
@@ -230,13 +240,80 @@ def read_metadata(path):
     """The dict of ``assets.extra/vegan_tf_export.json`` of the export at ``path`` (``{}`` for older exports).
 
     Keys: ``max_samples``, ``latent_dim``, ``data_shape``, ``image_range`` (``[0, 1]`` or ``None``),
-    ``signatures``, ``vegan_tf_version``.
+    ``signatures``, ``sampler`` (the latent sampler's kind and settings), ``vegan_tf_version``.
     """
     target = os.path.join(path, METADATA_FILE)
     if not os.path.isfile(target):
         return {}
     with open(target) as f:
         return json.load(f)
+
+
+class ExportError(ValueError):
+    """An export version directory that does not load; the message names it and what is missing or broken."""
+
+
+def _missing_files(path):
+    """The files of a SavedModel (``saved_model.pb``, the variables' index and every data shard) that ``path`` lacks."""
+    shards = glob.glob(os.path.join(path, "variables", "variables.data-*-of-*"))
+    count = int(shards[0].rsplit("-of-", 1)[1]) if shards else 1
+    needed = ["saved_model.pb", os.path.join("variables", "variables.index"),
+              *(os.path.join("variables", f"variables.data-{i:05d}-of-{count:05d}") for i in range(count))]
+    return [name for name in needed if not os.path.isfile(os.path.join(path, name))]
+
+
+def check_export(path, warmup=True):
+    """Checks that the export version directory ``path`` loads; returns the loaded SavedModel.
+
+    The SavedModel's files must all be there, ``tf.saved_model.load`` must read them, and the
+    export's own warm-up records must be answered (:func:`replay_warmup`). Reads only.
+
+    Args:
+      path: an export's version directory (``<export_dir>/<version>``).
+      warmup: whether the warm-up records must be there (every export of this version writes them);
+        ``False`` accepts an export made before vegan_tf wrote them, and replays them if present.
+
+    Raises:
+      ExportError: naming ``path`` and what is missing or broken.
+    """
+    path = str(path)
+    if not os.path.isdir(path):
+        raise ExportError(f"Export {path} does not load: it is not a directory.")
+    missing = _missing_files(path)
+    if warmup and not os.path.isfile(os.path.join(path, WARMUP_FILE)):
+        missing.append(WARMUP_FILE)
+    if missing:
+        raise ExportError(f"Export {path} does not load: {', '.join(missing)} "
+                          f"{'is' if len(missing) == 1 else 'are'} missing.")
+    stage = f"reading {METADATA_FILE}"
+    try:
+        read_metadata(path)
+        stage = "tf.saved_model.load"
+        loaded = tf.saved_model.load(path)
+        stage = f"answering its warm-up records ({WARMUP_FILE})"
+        if os.path.isfile(os.path.join(path, WARMUP_FILE)):
+            replay_warmup(path, loaded)
+    except Exception as error:  # noqa: BLE001 - whatever breaks, the export does not load
+        reason = (str(error).strip() or "no message").splitlines()[0].rstrip(".") + "."
+        raise ExportError(f"Export {path} does not load: {stage} fails with {type(error).__name__}: {reason}") \
+            from error
+    return loaded
+
+
+def move_aside(path):
+    """Renames the export version ``path`` to ``<path>.damaged-<unix time>`` and returns the new path.
+
+    TF Serving serves integer versions only, so the damaged one is no longer served, and the
+    version number is free for a fresh export; the files are kept for a look.
+    """
+    target = f"{os.path.normpath(str(path))}.damaged-{int(time.time())}"
+    os.rename(path, target)
+    return target
+
+
+def sampler_settings(sampler):
+    """The kind and settings of a latent sampler, as an export's metadata records them."""
+    return {"kind": sampler.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in sampler.settings().items()}}
 
 
 def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
@@ -256,13 +333,16 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
 
     Raises:
       FileExistsError: if ``<export_dir>/<version>`` already exists.
-      ValueError: if ``max_samples`` is not a positive integer.
+      ValueError: if ``max_samples`` is not a positive integer, or the model's latent sampler is not fitted.
     """
     from vegan_tf import __version__
 
     if isinstance(max_samples, bool) or int(max_samples) != max_samples or max_samples < 1:
         raise ValueError(f"max_samples must be a positive integer (config key train.max_samples), got {max_samples!r}.")
     max_samples = int(max_samples)
+    if not model.sampler.fitted:
+        raise ValueError(f"The model's {model.sampler.kind!r} latent sampler is not fitted, so its `sample` signature "
+                         f"could not answer: fit it first (model.fit_sampler(dataset)).")
     os.makedirs(export_dir, exist_ok=True)
     if version is None:
         present = [int(d) for d in os.listdir(export_dir) if d.isdigit()]
@@ -293,7 +373,8 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
             json.dump({"max_samples": max_samples, "latent_dim": int(model.latent_dim),
                        "data_shape": [int(d) for d in model.data_shape],
                        "image_range": [0.0, 1.0] if _is_image(model) else None,
-                       "signatures": sorted(signatures), "vegan_tf_version": __version__}, f, indent=2)
+                       "signatures": sorted(signatures), "sampler": sampler_settings(model.sampler),
+                       "vegan_tf_version": __version__}, f, indent=2)
         replay_warmup(tmp)
         os.replace(tmp, final)
     finally:

@@ -17,7 +17,8 @@ serves every entry from one TF Serving process (:func:`serving_config` writes it
 The directory is looked up in ``root`` if given, then in the ``VEGAN_TF_SAVED_MODELS``
 environment variable, the source checkout, and the install prefix (``pip install`` copies it to
 ``<prefix>/share/vegan_tf/saved_models``); an entry found in an earlier place hides one of the
-same name in a later place.
+same name in a later place. A damaged entry (a SavedModel or ``model.keras`` truncated or with
+files missing) is refused with :class:`DamagedEntryError`, which says what is wrong.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import json
 import os
 import pathlib
 import sys
+import zipfile
 
 import numpy as np
 import tensorflow as tf
@@ -95,6 +97,10 @@ def available(root=None):
     return {name: _headline(base) for name, base in _entries(root).items()}
 
 
+class DamagedEntryError(ValueError):
+    """A shipped entry whose SavedModel or ``model.keras`` does not load; the message names the entry and the fault."""
+
+
 class Pretrained:
     """A loaded SavedModel whose signatures are called with checked inputs.
 
@@ -103,13 +109,16 @@ class Pretrained:
     ``x`` of the right shape, float, finite, images in [0, 1], at most ``max_samples`` rows, and
     ``0 <= num_samples <= max_samples``. ``max_samples`` is the limit the export recorded (``None``
     for exports made before vegan_tf recorded one, which are not bounded).
+
+    Raises ``export.ExportError`` if the export does not load (``export.check_export``: files
+    missing or truncated, warm-up records it has that fail).
     """
 
     def __init__(self, path):
         from vegan_tf import export
 
         self.path = str(path)
-        self._loaded = tf.saved_model.load(self.path)  # kept alive while the signatures are used
+        self._loaded = export.check_export(self.path, warmup=False)  # kept alive while the signatures are used
         self.signatures = dict(self._loaded.signatures)
         z_spec = self.signatures["decode"].structured_input_signature[1]["z"]
         self.latent_dim = int(z_spec.shape[-1])
@@ -144,11 +153,18 @@ class Pretrained:
 
     def sample(self, num_samples, seed=0):
         """``num_samples`` model samples; the same ``seed`` gives the same samples."""
+        return self.signatures["sample"](**self._draw(num_samples, seed))["x"]
+
+    def sample_codes(self, num_samples, seed=0):
+        """The codes ``sample(num_samples, seed)`` decodes, from the model's latent sampler (exports since 0.3)."""
+        self._need("sample_codes", "it was exported before vegan_tf 0.3")
+        return self.signatures["sample_codes"](**self._draw(num_samples, seed))["z"]
+
+    def _draw(self, num_samples, seed):
         if int(num_samples) < 0:
             raise ValueError(f"num_samples must be at least 0, got {num_samples}.")
         self._bounded(int(num_samples), f"num_samples is {num_samples}")
-        return self.signatures["sample"](num_samples=tf.constant(int(num_samples), tf.int32),
-                                         seed=tf.constant(int(seed), tf.int32))["x"]
+        return {"num_samples": tf.constant(int(num_samples), tf.int32), "seed": tf.constant(int(seed), tf.int32)}
 
     def encode(self, x):
         """The (mean) codes of ``x`` [batch, *data_shape]."""
@@ -160,9 +176,9 @@ class Pretrained:
         self._need("reconstruct")
         return self.signatures["reconstruct"](x=self._checked(x, self.data_shape, "x"))["x"]
 
-    def _need(self, name):
+    def _need(self, name, why="the model has no encoder"):
         if name not in self.signatures:
-            raise NotImplementedError(f"{self.path} has no `{name}` signature (the model has no encoder).")
+            raise NotImplementedError(f"{self.path} has no `{name}` signature ({why}).")
 
 
 def _find(name, root):
@@ -173,14 +189,43 @@ def _find(name, root):
     return entries[name]
 
 
+_REPAIR = "copy the entry again from a vegan_tf checkout, or ship it again from its workdir (pretrained.ship)"
+
+
 def load(name, root=None, version=None):
-    """The shipped SavedModel ``name`` (its newest version unless ``version`` is given) as a :class:`Pretrained`."""
+    """The shipped SavedModel ``name`` (its newest version unless ``version`` is given) as a :class:`Pretrained`.
+
+    Raises:
+      FileNotFoundError: if there is no entry ``name`` or no such version.
+      DamagedEntryError: if the version does not load (files missing or truncated).
+    """
+    from vegan_tf import export
+
     base = _find(name, root)
     present = versions(base)
     chosen = present[0] if version is None else int(version)
     if chosen not in present:
         raise FileNotFoundError(f"{base} has versions {sorted(present)}, not {chosen}.")
-    return Pretrained(base / str(chosen))
+    try:
+        return Pretrained(base / str(chosen))
+    except export.ExportError as error:
+        raise DamagedEntryError(f"The shipped model {name!r} is damaged. {error} To repair it, {_REPAIR}.") from error
+
+
+def _check_keras_file(name, path):
+    """Raises :class:`DamagedEntryError` unless ``path`` is a whole ``.keras`` file (a zip archive) with a model."""
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            truncated = f.read(4) == b"PK\x03\x04"  # a zip's start without its end (the central directory)
+        fault = "truncated (its zip archive has no end)" if truncated else "not a zip archive, which a .keras file is"
+        raise DamagedEntryError(f"The shipped model {name!r} is damaged: {path} is {fault}. To repair it, {_REPAIR}.")
+    with zipfile.ZipFile(path) as archive:
+        broken = archive.testzip()
+        missing = {"config.json", "model.weights.h5"} - set(archive.namelist())
+    if broken or missing:
+        fault = f"its member {broken} fails its CRC check" if broken else f"it lacks {', '.join(sorted(missing))}"
+        raise DamagedEntryError(f"The shipped model {name!r} is damaged: {path} is not a whole .keras file ({fault}). "
+                                f"To repair it, {_REPAIR}.")
 
 
 def load_model(name, root=None):
@@ -193,6 +238,7 @@ def load_model(name, root=None):
 
     Raises:
       FileNotFoundError: if there is no entry ``name``, or the entry ships no ``model.keras``.
+      DamagedEntryError: if ``model.keras`` is truncated, not a zip archive, or lacks the model's files.
     """
     import keras
 
@@ -205,6 +251,7 @@ def load_model(name, root=None):
                                 f"shipped. Use pretrained.load({name!r}) to call it, or train it with the command in "
                                 f"its README (the workdir's model, saved with model.save('model.keras'), continues "
                                 f"training).")
+    _check_keras_file(name, path)
     model = keras.saving.load_model(str(path))
     if not getattr(model, "compiled", False) and (base / "config.json").is_file():
         from vegan_tf import config as config_lib, optimizers

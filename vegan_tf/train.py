@@ -22,7 +22,10 @@ workdir is written: a run that fails one changes nothing, and the workdir's
 config.json is replaced by another config only with --overwrite_config (the
 settings of the run, train.* and data.data_dir, may change on a resume). A
 failing run (non-finite loss, a corrupt checkpoint) stops with an error that
-names the problem and keeps every checkpoint and export written before.
+names the problem and keeps every checkpoint and export written before. An
+export of the final step left by an earlier run is kept if it loads; one that
+does not (an interrupted copy) is reported before training, then moved aside to
+export/<step>.damaged-<unix time> and exported afresh.
 SIGTERM during training checkpoints the step reached and exits with status 42
 (PREEMPTED_EXIT_CODE); the same command resumes there.
 
@@ -79,7 +82,9 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
     of one shape: ``workdir.check_data``), the lock (``workdir.locked``: one training process per
     workdir), the workdir's ``config.json`` (another config than the workdir's is refused unless
     ``overwrite_config``; the settings of the run, ``train.*`` and ``data.data_dir``, may change),
-    the model and its checkpoint (``workdir.restore``), and a checkpoint past ``train.num_steps``.
+    the model and its checkpoint (``workdir.restore``), a checkpoint past ``train.num_steps``, and an
+    export of step ``train.num_steps`` left by an earlier run (one that does not load,
+    ``export.check_export``, is reported here, then moved aside and exported afresh by :func:`finish`).
     ``callbacks`` are extra Keras callbacks for ``fit``. Returns the metrics dict also written to
     ``workdir/metrics.json`` (an empty dict on a non-chief worker).
 
@@ -112,6 +117,9 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
         if step > t.num_steps:
             raise ValueError(f"The workdir's checkpoint is at step {step}, past train.num_steps={t.num_steps}. "
                              f"Train on with --config.train.num_steps={step} or more, or use a new --workdir.")
+        damaged = _damaged_export(os.path.join(workdir, "export", str(t.num_steps))) if chief and t.export else None
+        if damaged:
+            print(f"{damaged} It is moved aside and exported afresh after training.")
         # Every check passed: from here on the workdir is written.
         if chief:
             workdir_lib.write_config(workdir, config)
@@ -125,6 +133,17 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
         if not chief:
             return {}
         return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step)
+
+
+def _damaged_export(path):
+    """The ``export.ExportError`` of the export version ``path`` if it is there and does not load, else None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        export.check_export(path)
+    except export.ExportError as error:
+        return error
+    return None
 
 
 def _check_workers_agree(strategy, step, ckpt_dir):
@@ -209,7 +228,11 @@ def _same_every_pass(make_dataset):
 
 
 def finish(model, config, workdir, train_time, steps_trained):
-    """Writes the pictures, the metrics and the export of a trained model; returns the metrics."""
+    """Writes the pictures, the metrics and the export of a trained model; returns the metrics.
+
+    An export of the step that is there already is kept if it loads (``export.check_export``);
+    one that does not is moved aside (``export.move_aside``) and exported afresh.
+    """
     out = {"step": int(model.step.numpy()), "train_time_s": round(train_time, 2)}
     if steps_trained:
         out["steps_per_s"] = round(steps_trained / max(train_time, 1e-9), 2)
@@ -226,8 +249,11 @@ def finish(model, config, workdir, train_time, steps_trained):
         visualize.save_png(visualize.image_grid(pairs, columns=len(test) // 2), paths["reconstructions"])
     if config.train.export:
         target = os.path.join(workdir, "export", str(out["step"]))
+        damaged = _damaged_export(target)
+        if damaged:
+            print(f"{damaged} Moved it aside to {export.move_aside(target)}; exporting afresh.")
         if os.path.exists(target):
-            print(f"Export {target} exists already; kept it.")
+            print(f"Export {target} exists already and loads; kept it.")
         else:
             export.export(model, os.path.join(workdir, "export"), version=out["step"],
                           max_samples=config.train.get("max_samples", export.DEFAULT_MAX_SAMPLES))

@@ -33,7 +33,7 @@ MODELS = {
 #: Keys of ``config.model`` used by the training binary, not by the model.
 TRAINING_KEYS = {"pretrain_encoder": False, "pretrain_steps": 200}
 #: Constructor arguments that are not config keys (the model's noise seed is fixed at 0 by the binary).
-_NOT_CONFIGURED = {"self", "kwargs", "seed", *builders.ROLES}
+_NOT_CONFIGURED = {"self", "kwargs", "seed", "sampler", *builders.ROLES}
 
 
 def model_arguments(cls):

@@ -22,9 +22,11 @@ hatch for a recipe whose step is not a sequence of player updates is to override
 ``run_updates(x, training) -> logs``; no recipe of the zoo needs it.
 
 The base class also holds what every model shares: the networks (``decoder``, optional
-``encoder``), the prior P_Z = N(0, σ_z² I), the public API ``encode / decode / reconstruct /
-sample``, one optimizer per player kept on ``.keras`` reload, a step counter that
-checkpoints with the model, and replica-aware noise (``vegan_tf.distribute``).
+``encoder``), the prior P_Z = N(0, σ_z² I), the latent sampler that ``sample`` draws codes from
+(``vegan_tf.samplers``: the prior unless one is fitted to the codes), the public API
+``encode / decode / reconstruct / sample / sample_codes``, one optimizer per player kept on
+``.keras`` reload, a step counter that checkpoints with the model, and replica-aware noise
+(``vegan_tf.distribute``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import tensorflow as tf
 
 from vegan_tf import distribute
 from vegan_tf import optimizers as optimizers_lib
+from vegan_tf import samplers as samplers_lib
 
 #: Training steps per call of the compiled train function (``compile``'s default; the binary's
 #: ``config.train.steps_per_execution``): fewer host round trips, 5–20 % less time per step on
@@ -46,6 +49,8 @@ DEFAULT_STEPS_PER_EXECUTION = 10
 
 # Salts that separate the random streams drawn in one step.
 PRIOR_SALT, ENCODER_SALT = 1, 2
+#: Which codes of Q(Z|X) a sampler is fitted to: a draw per example, or the encoder's mean code.
+SAMPLER_CODES = ("draw", "mean")
 
 
 class Update(NamedTuple):
@@ -114,6 +119,11 @@ class GenerativeModel(keras.Model):
       encoder: a ``vegan_tf.networks.Encoder`` (or config), or ``None``.
       prior_scale: σ_z of the prior N(0, σ_z² I).
       seed: seed of every random stream of training (prior draws, encoder noise).
+      sampler: the latent sampler of ``sample`` (``vegan_tf.samplers``: a kind name, a config
+        dict or a ``LatentSampler``); ``None`` is the prior. Only models with an encoder take
+        another. Its state is saved in ``.keras`` files and exports, and it is not part of the
+        training checkpoint (``tf.train.Checkpoint(model=...)``): it is fitted after training
+        (``fit_sampler``), and the binary keeps its own checkpoint of it.
     """
 
     #: The networks the constructor takes (``vegan_tf.networks.builders`` roles).
@@ -129,7 +139,7 @@ class GenerativeModel(keras.Model):
     #: Why XLA cannot compile the training step (it leaves the graph); None where it can.
     xla_unsupported = None
 
-    def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, **kwargs):
+    def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, sampler=None, **kwargs):
         super().__init__(**kwargs)
         self.decoder = _layer(decoder)
         self.encoder = _layer(encoder)
@@ -141,7 +151,8 @@ class GenerativeModel(keras.Model):
                              f"({self.latent_dim} -> {self.data_shape}) do not fit together.")
         self.prior_scale = float(prior_scale)
         self.seed = int(seed)
-        self._args = ["decoder", "encoder", "prior_scale", "seed"]
+        self._args = ["decoder", "encoder", "prior_scale", "seed", "sampler"]
+        self.set_sampler(sampler)
         self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False,
                                     aggregation="only_first_replica", name="step")
 
@@ -379,8 +390,86 @@ class GenerativeModel(keras.Model):
         return self.decode(self.encode(x))
 
     def sample(self, num_samples, seed=0):
-        """``num_samples`` model samples G(z), z ~ P_Z; the same ``seed`` gives the same samples."""
-        return self.decode(self.prior_sample(num_samples, seed))
+        """``num_samples`` model samples G(z), z from the latent sampler; the same ``seed`` gives the same samples."""
+        return self.decode(self.sample_codes(num_samples, seed))
+
+    def sample_codes(self, num_samples, seed=0):
+        """The codes ``sample`` decodes: ``num_samples`` draws of the latent sampler (P_Z unless one is fitted)."""
+        return self.sampler.sample(num_samples, seed)
+
+    # ------------------------------------------------------------ latent sampler
+    def set_sampler(self, sampler=None, **settings):
+        """Makes ``sampler`` (a kind name with its ``settings``, a config dict, a ``LatentSampler``; None: the prior)
+        the latent sampler of ``sample``; returns it (unfitted if it was made here)."""
+        if isinstance(sampler, str):
+            sampler = samplers_lib.get(sampler, self.latent_dim, self.prior_scale, **settings)
+        sampler = samplers_lib.get(sampler, self.latent_dim, self.prior_scale)
+        if sampler.latent_dim != self.latent_dim:
+            raise ValueError(f"The sampler draws codes of size {sampler.latent_dim}; the model's are {self.latent_dim}.")
+        if sampler.needs_fit and self.encoder is None:
+            raise ValueError(f"{type(self).__name__} has no encoder, so it has no codes to fit a {sampler.kind!r} "
+                             f"sampler to: it samples its prior (config key sampler.kind='prior').")
+        # Not a tracked attribute: the training checkpoint does not hold it (the sampler is fitted after
+        # training); `.keras` files save it (Keras walks the model's attributes) and exports capture it.
+        object.__setattr__(self, "sampler", sampler)
+        return sampler
+
+    def posterior_draw(self, x, seed):
+        """A draw of Z ~ Q(Z|x) in inference mode from a stateless ``seed`` (``[2]`` int64): the codes of Q_Z."""
+        x = self._check(x, self.data_shape, "posterior_draw(x): x")
+        enc, n = self.encoder, tf.shape(x)[0]
+        if enc.kind == "implicit":
+            return enc(x, training=False, noise=tf.random.stateless_normal(tf.stack([n, enc.noise_dim]), seed))[0]
+        mean, log_var = enc(x, training=False)
+        if enc.kind == "gaussian":
+            return mean + tf.exp(0.5 * log_var) * tf.random.stateless_normal(tf.shape(mean), seed)
+        return mean
+
+    def collect_codes(self, dataset, codes="draw", limit=None, seed=0):
+        """Codes of the images of ``dataset`` (batches of ``x`` or ``(x, ...)``) as a numpy array ``[N, latent_dim]``.
+
+        ``codes="draw"``: one draw of Q(Z|x) per image (``posterior_draw``, seeded per batch), whose
+        distribution is the aggregate posterior Q_Z that POT compares with P_Z; ``"mean"``: ``encode``
+        (the mean code; the same for a deterministic encoder). At most ``limit`` images are encoded.
+        """
+        if self.encoder is None:
+            raise NotImplementedError(f"{type(self).__name__} has no encoder.")
+        if codes not in SAMPLER_CODES:
+            raise ValueError(f"codes must be one of {SAMPLER_CODES}, got {codes!r} (config key sampler.codes).")
+        draw = tf.function(lambda x, s: self.posterior_draw(x, s) if codes == "draw" else self.encode(x))
+        out, n = [], 0
+        for i, batch in enumerate(dataset):
+            x = self.unpack(batch)
+            if limit is not None:
+                x = x[:limit - n]
+            out.append(draw(x, tf.constant([seed, i], tf.int64)).numpy())
+            n += len(out[-1])
+            if limit is not None and n >= limit:
+                break
+        if not out:
+            raise ValueError("The dataset given to collect the codes is empty.")
+        return np.concatenate(out)
+
+    def fit_sampler(self, dataset, sampler=None, codes="draw", limit=20_000, seed=0, **settings):
+        """Fits a latent sampler to the codes of ``dataset``'s images and makes it ``sample``'s; returns the fit's info.
+
+        ``sampler``: a kind name (``"gmm"``, ``"transport"``, ``"flow_matching"``) with its
+        ``settings`` (``components=10``, ``steps=2000``, ...), a config dict or a ``LatentSampler``;
+        ``None`` refits the model's own sampler. The codes are ``collect_codes``' (at most
+        ``limit``). The fit runs on a fresh sampler of the same settings, and its state is then
+        copied into the model's sampler, so a model built under a distribution strategy samples
+        from the fitted state on every replica.
+        """
+        if sampler is not None:
+            self.set_sampler(sampler, **settings)
+        elif settings:
+            raise TypeError(f"Settings {sorted(settings)} need a sampler kind: fit_sampler(dataset, 'gmm', ...).")
+        if not self.sampler.needs_fit:
+            return {}
+        fitted = self.sampler.fresh()
+        info = fitted.fit(self.collect_codes(dataset, codes, limit, seed), seed=seed)
+        self.sampler.set_weights(fitted.get_weights())
+        return info
 
     def reconstruction(self, x, z, training):
         """E c(X, G(z)) over the batch, with the model's ``cost_fn``."""

@@ -128,9 +128,9 @@ class LSOT(GenerativeModel):
             phi = self.potential(z, training=training)
         return tape.gradient(phi, z)  # φ acts row by row, so this is each row's gradient
 
-    def sample(self, num_samples, seed=0):
-        """``num_samples`` draws G(T(z)), z ~ P_Z; the same ``seed`` gives the same samples."""
-        return self.decode(self.transport(self.prior_sample(num_samples, seed)))
+    def sample_codes(self, num_samples, seed=0):
+        """``num_samples`` codes T(z), z ~ P_Z (``sample`` decodes them); the same ``seed`` gives the same codes."""
+        return self.transport(self.prior_sample(num_samples, seed))
 
     # ------------------------------------------------------------- losses
     def transport_terms(self, batch):
