@@ -15,7 +15,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MODULES = ("costs", "divergences", "ot", "distribute", "networks", "models", "data", "metrics", "export",
+MODULES = ("costs", "divergences", "ot", "distribute", "networks", "models", "samplers", "data", "metrics", "export",
            "pretrained", "workdir", "config", "train", "evaluate", "visualize")
 HEADER = """# API reference
 

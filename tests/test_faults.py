@@ -299,7 +299,7 @@ def test_an_export_that_loads_is_kept(exported, tmp_path, capsys):
     version = tmp_path / "run" / "export" / "4"
     before = snapshot(version)
     assert train.train_and_evaluate(exporting(4), str(tmp_path / "run"))["step"] == 4
-    assert f"Export {version} exists already and loads; kept it." in capsys.readouterr().out
+    assert f"Export {version} of this step and latent sampler exists already and loads; kept it." in capsys.readouterr().out
     assert os.listdir(version.parent) == ["4"] and snapshot(version) == before
 
 

@@ -292,11 +292,6 @@ def test_fit_under_two_replicas_gives_the_one_device_sampler(kind, two_replicas)
         np.testing.assert_allclose(codes.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="library bug: fit_sampler called inside strategy.scope() makes the fitting sampler "
-                          "(fresh()) and its Adam with MirroredVariables, then _NetworkSampler.fit applies the "
-                          "optimizer in cross-replica context: 'DistributedVariable.handle is not available "
-                          "outside the replica context'")
 @pytest.mark.parametrize("kind", NETWORKS)
 def test_fit_sampler_inside_the_strategy_scope(kind, two_replicas):
     two = tiny_model("wae_mmd", two_replicas)
@@ -344,10 +339,6 @@ def test_interrupted_fit_resumed_from_a_checkpoint_ends_where_the_straight_fit_d
     np.testing.assert_allclose(resumed.sample(32, 1).numpy(), straight.sample(32, 1).numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="library bug (determinism): a network sampler's initial weights come from Keras' global "
-                          "RNG, not from fit_sampler's seed, so two fits with the same seed, data and settings "
-                          "give different samplers (a fit restarted from step 0 does not reproduce the first)")
 @pytest.mark.parametrize("kind", NETWORKS)
 def test_fit_sampler_with_the_same_seed_gives_the_same_sampler(kind):
     model = tiny_model("wae_mmd")
@@ -377,9 +368,6 @@ def test_bad_values_are_refused_naming_the_key(kind, settings, key):
         samplers.get(kind, latent_dim=2, **settings)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="library bug: _widths accepts a bare int (np.atleast_1d) and then fails on "
-                          "tuple(int) with TypeError \"'int' object is not iterable\", naming no key")
 def test_hidden_as_a_bare_int_is_refused_naming_the_key():
     with pytest.raises(ValueError, match="hidden"):
         samplers.get("transport", latent_dim=2, hidden=16)

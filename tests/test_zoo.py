@@ -99,7 +99,7 @@ def test_savedmodel_signatures_match_the_model(name, tmp_path):
     path = export.export(model, str(tmp_path / "export"))
     assert path.endswith("/1")
     loaded = tf.saved_model.load(path)
-    expected = {"decode", "sample", "serving_default"}
+    expected = {"decode", "sample", "sample_codes", "serving_default"}
     if model.encoder is not None:
         expected |= {"encode", "reconstruct"}
     assert set(loaded.signatures) == expected
@@ -114,6 +114,8 @@ def test_savedmodel_signatures_match_the_model(name, tmp_path):
     np.testing.assert_array_equal(s1, s2)
     assert not np.allclose(s1, s3)
     np.testing.assert_allclose(s1, model.sample(5, 7), atol=1e-5)
+    codes = loaded.signatures["sample_codes"](num_samples=tf.constant(5), seed=tf.constant(7))["z"]
+    np.testing.assert_allclose(codes, model.sample_codes(5, 7), atol=1e-5)
     if len(model.data_shape) == 3:
         assert float(tf.reduce_min(x)) >= 0.0 and float(tf.reduce_max(x)) <= 1.0
     if model.encoder is not None:

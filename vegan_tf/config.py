@@ -20,6 +20,11 @@ result, so a mistyped ``--config.x=y`` override is an error that suggests the ke
     config.model.name             a key of ``vegan_tf.models.MODELS``
     config.model.*                network sizes and the model's own arguments (``models.default_config``)
     config.optimizers.<player>    name (adam, rmsprop, sgd), learning_rate and that optimizer's arguments
+    config.sampler.kind           the latent sampler ``sample`` draws codes from (``vegan_tf.samplers``: prior, gmm,
+                                  transport, flow_matching), fitted by the binary after training
+    config.sampler.codes          the codes it is fitted to: "draw" (one of Q(Z|x) per image) or "mean"
+    config.sampler.fit_examples   training images whose codes it is fitted to
+    config.sampler.<kind>.*       each fitted kind's settings (``samplers.default_settings``)
     config.schedule               learning-rate schedule applied to every player
     config.train.*                steps, checkpoints, logging, strategy, export (``max_samples``: its request bound)
 """
@@ -47,7 +52,7 @@ def rmsprop(learning_rate=1e-3):
 
 def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_collections.ConfigDict:
     """Every key of a run of ``model`` with its default (``divergence`` picks a POT model's row)."""
-    from vegan_tf import export, models  # TensorFlow loads with them; config files import this module first
+    from vegan_tf import export, models, samplers  # TensorFlow loads with them; config files import this first
 
     c = ml_collections.ConfigDict()
     c.seed = 0
@@ -64,6 +69,14 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_col
         {k: config_dict.placeholder(_DERIVED_TYPES.get(k, tuple)) if v is None else v for k, v in defaults.items()})
 
     c.optimizers = ml_collections.ConfigDict({player: adam() for player in models.player_names(defaults)})
+
+    c.sampler = ml_collections.ConfigDict()
+    c.sampler.kind = "prior"                # prior | gmm | transport | flow_matching
+    c.sampler.codes = "draw"                # draw (Z ~ Q(Z|x)) | mean (the encoder's mean code)
+    c.sampler.fit_examples = 20000          # training images whose codes the sampler is fitted to
+    for kind in samplers.SAMPLERS:
+        if samplers.default_settings(kind):
+            c.sampler[kind] = ml_collections.ConfigDict(samplers.default_settings(kind))
 
     c.schedule = ml_collections.ConfigDict()
     c.schedule.name = "constant"           # constant | piecewise | cosine

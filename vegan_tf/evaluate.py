@@ -10,7 +10,11 @@ that the training binary writes at the end of a run (``metrics.json``):
   the Laplacian) of model samples relative to real test images, and, where a
   feature network exists for the data (``metrics.feature_net``), the Fréchet
   distance, KID, precision/recall and density/coverage of samples against test
-  images in its feature space (``metrics.quality``);
+  images in its feature space (``metrics.quality``), and the Fréchet distance of
+  the reconstructions of as many training images (``reconstruction_fd``: what the
+  auto-encoder can give at best, with codes where the data puts them); for a model
+  whose latent sampler is fitted, the same sample scores of prior draws under
+  ``prior`` (what the fitted sampler gains);
 * 2-D points: the exact 2-Wasserstein distance between samples and test points,
   and, for the Gaussian-mixture sets, modes covered and the high-quality share.
 """
@@ -75,8 +79,17 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
     path = feature_net_lib.find(data_name) if feature_net == "auto" else feature_net
     if path:
         features = feature_net_lib.FeatureNet(path)
-        results.update(quality.scores(features(real), features(samples)))
+        real_features = features(real)
+        results.update(quality.scores(real_features, features(samples)))
         results["feature_net"] = os.path.basename(os.path.normpath(path))
+        if "test_reconstruction_l2sq" in results:
+            train = data.load_array(data_name, "train", limit=n, data_dir=data_dir or None)
+            recon = _in_batches(lambda i, size: model.reconstruct(train[i:i + size]), len(train))
+            results["reconstruction_fd"] = float(quality.fid_from_activations(real_features, features(recon)))
+        sampler = getattr(model, "sampler", None)
+        if sampler is not None and sampler.needs_fit:
+            prior = _in_batches(lambda i, size: model.decode(model.prior_sample(size, seed + i)), n)
+            results["prior"] = quality.scores(real_features, features(prior))
     return results
 
 

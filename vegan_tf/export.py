@@ -240,7 +240,8 @@ def read_metadata(path):
     """The dict of ``assets.extra/vegan_tf_export.json`` of the export at ``path`` (``{}`` for older exports).
 
     Keys: ``max_samples``, ``latent_dim``, ``data_shape``, ``image_range`` (``[0, 1]`` or ``None``),
-    ``signatures``, ``sampler`` (the latent sampler's kind and settings), ``vegan_tf_version``.
+    ``signatures``, ``step`` (the model's training step), ``sampler`` (the latent sampler's kind and
+    settings), ``vegan_tf_version``.
     """
     target = os.path.join(path, METADATA_FILE)
     if not os.path.isfile(target):
@@ -373,7 +374,8 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
             json.dump({"max_samples": max_samples, "latent_dim": int(model.latent_dim),
                        "data_shape": [int(d) for d in model.data_shape],
                        "image_range": [0.0, 1.0] if _is_image(model) else None,
-                       "signatures": sorted(signatures), "sampler": sampler_settings(model.sampler),
+                       "signatures": sorted(signatures), "step": int(model.step.numpy()),
+                       "sampler": sampler_settings(model.sampler),
                        "vegan_tf_version": __version__}, f, indent=2)
         replay_warmup(tmp)
         os.replace(tmp, final)

@@ -54,39 +54,42 @@ HELD_OUT = 0.1
 _PRIOR_SALT, _COMPONENT_SALT = 0x5EED, 0xC0DE
 
 
-def _refuse(name, value, expected):
-    raise ValueError(f"The latent sampler's {name} must be {expected}, got {value!r} (config key "
-                     f"sampler.<kind>.{name}).")
+# Checks of one setting: ``check(value) -> value``, raising ``_Refused(what it must be)``.
+class _Refused(ValueError):
+    pass
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _int(low):
-    def check(name, value):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            _refuse(name, value, f"an int >= {low}")
+    def check(value):
+        if not _is_int(value) or value < low:
+            raise _Refused(f"an int >= {low}")
         return int(value)
     return check
 
 
 def _number(low, strict):
-    def check(name, value):
+    def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 value > low if strict else value >= low):
-            _refuse(name, value, f"a number {'>' if strict else '>='} {low}")
+            raise _Refused(f"a number {'>' if strict else '>='} {low}")
         return float(value)
     return check
 
 
-def _widths(name, value):
-    if isinstance(value, (str, bytes)) or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1
-                                                   for w in np.atleast_1d(np.asarray(value, dtype=object))):
-        _refuse(name, value, "a tuple of layer widths (ints >= 1)")
+def _widths(value):
+    if not isinstance(value, (tuple, list)) or not value or not all(_is_int(w) and w >= 1 for w in value):
+        raise _Refused("a non-empty tuple of layer widths (ints >= 1)")
     return tuple(int(w) for w in value)
 
 
 def _choice(*options):
-    def check(name, value):
+    def check(value):
         if value not in options:
-            _refuse(name, value, f"one of {options}")
+            raise _Refused(f"one of {options}")
         return value
     return check
 
@@ -135,7 +138,14 @@ class LatentSampler(keras.layers.Layer):
         if unknown:
             raise ValueError(f"The {cls.kind!r} latent sampler has no setting {unknown}; its settings are "
                              f"{sorted(set(checks) - {'latent_dim', 'prior_scale'})}.")
-        return {name: checks[name](name, value) for name, value in settings.items()}
+        checked = {}
+        for name, value in settings.items():
+            try:
+                checked[name] = checks[name](value)
+            except _Refused as e:
+                key = f" (config key sampler.{cls.kind}.{name})" if name not in ("latent_dim", "prior_scale") else ""
+                raise ValueError(f"The {cls.kind!r} latent sampler's {name} must be {e}, got {value!r}{key}.") from None
+        return checked
 
     def settings(self):
         """The constructor arguments beyond ``latent_dim`` and ``prior_scale`` (the ``sampler.<kind>.*`` config keys)."""
@@ -391,25 +401,47 @@ class _NetworkSampler(LatentSampler):
         """The loss of one update on a minibatch of codes, with stateless noise from ``seed``."""
         raise NotImplementedError
 
+    def initialize(self, seed):
+        """Sets the network's weights to their initial values drawn from ``seed`` (Keras' initializers, seeded)."""
+        for i, layer in enumerate(l for l in self._flatten_layers() if isinstance(l, keras.layers.Dense)):
+            layer.kernel.assign(keras.initializers.GlorotUniform(seed=seed * 7919 + 2 * i)(layer.kernel.shape))
+            if layer.bias is not None and layer.bias.trainable:
+                init = layer.bias_initializer
+                stddev = getattr(init, "stddev", 0.0) if isinstance(init, keras.initializers.RandomNormal) else 0.0
+                layer.bias.assign(keras.initializers.RandomNormal(stddev=stddev, seed=seed * 7919 + 2 * i + 1)(
+                    layer.bias.shape) if stddev else tf.zeros(layer.bias.shape))
+
     def fit(self, codes, seed=0, optimizer=None, callback=None, callback_every=100):
         """Fits from ``fit_step`` to ``steps`` updates; ``callback(step)`` runs every ``callback_every`` updates.
 
-        Update k takes ``batch_size`` codes drawn without replacement by a generator seeded with
-        (``seed``, k), and its noise from the stateless seed (``seed``, k): a fit resumed at step k
-        (the sampler and ``optimizer`` restored) continues exactly.
+        A fit from update 0 first draws the network's initial weights from ``seed``
+        (``initialize``). Update k takes ``batch_size`` codes drawn without replacement by a
+        generator seeded with (``seed``, k), and its noise from the stateless seed (``seed``, k):
+        the same seed gives the same sampler, and a fit resumed at update k (the sampler and
+        ``optimizer`` restored) continues exactly. Inside a distribution strategy's scope every
+        replica takes the same update on the same minibatch (the loss is divided by the replica
+        count, as the optimizer sums their gradients).
         """
         x = as_codes(codes, self.latent_dim).astype(np.float32)
+        if int(self.fit_step.numpy()) == 0:
+            self.initialize(seed)
         optimizer = optimizer or self.make_optimizer()
         variables = self.trainable_weights
         b = min(self.batch_size, len(x))
+        strategy = tf.distribute.get_strategy()
+
+        def replica_update(batch, step_seed):
+            with tf.GradientTape() as tape:
+                loss = self.fit_loss(batch, step_seed)
+                scaled = loss / tf.distribute.get_replica_context().num_replicas_in_sync
+            optimizer.apply(tape.gradient(scaled, variables), variables)
+            return loss
 
         @tf.function
         def update(batch, step_seed):
-            with tf.GradientTape() as tape:
-                loss = self.fit_loss(batch, step_seed)
-            optimizer.apply(tape.gradient(loss, variables), variables)
+            loss = strategy.run(replica_update, args=(batch, step_seed))
             self.fit_step.assign_add(1)
-            return loss
+            return strategy.reduce(tf.distribute.ReduceOp.MEAN, loss, axis=None)
 
         loss = float("nan")
         for k in range(int(self.fit_step.numpy()), self.steps):
@@ -570,3 +602,8 @@ def get(sampler=None, latent_dim=None, prior_scale=1.0, **settings):
     if isinstance(sampler, dict):
         return keras.saving.deserialize_keras_object(sampler)
     return sampler_class(sampler or "prior")(latent_dim, prior_scale, **settings)
+
+
+__all__ = ["COMPONENT_CANDIDATES", "FlowMatchingSampler", "GaussianMixtureSampler", "LatentSampler", "PriorSampler",
+           "SAMPLERS", "TransportSampler", "default_settings", "fit_mixture", "get", "mixture_log_likelihood",
+           "sampler_class"]

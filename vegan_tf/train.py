@@ -10,7 +10,8 @@ The workdir receives
     logs/                  TensorBoard scalars (every epoch) and sample grids
     samples.png            model samples (a scatter picture for 2-D data)
     reconstructions.png    test images above their reconstructions (models with an encoder)
-    metrics.json           ``vegan_tf.evaluate.evaluate_model`` plus training time
+    samplers/              the latent sampler (config.sampler) fitted after training, with its checkpoints
+    metrics.json           ``vegan_tf.evaluate.evaluate_model`` plus training time (and the sampler's fit)
     export/<step>/         the SavedModel (``vegan_tf.export``)
     train.lock             while the run writes: its PID, host and start time (one writer per workdir)
 
@@ -28,6 +29,14 @@ does not (an interrupted copy) is reported before training, then moved aside to
 export/<step>.damaged-<unix time> and exported afresh.
 SIGTERM during training checkpoints the step reached and exits with status 42
 (PREEMPTED_EXIT_CODE); the same command resumes there.
+
+After training, the chief fits the latent sampler of config.sampler (a Gaussian
+mixture, a transport map or a flow on the codes of the training images; nothing
+for the prior) and samples, evaluates and exports with it. The fit is checkpointed
+under samplers/ and resumes where it was stopped. The sampler keys are settings of
+the run: the same command on a finished workdir with another --config.sampler.*
+fits that sampler to the trained model, without training, and exports it as a new
+version (an export of the same step and sampler is kept).
 
 With train.strategy=multi_worker every worker runs the same command with its own
 TF_CONFIG; the chief (worker 0) writes the workdir, the others write throwaway
@@ -120,6 +129,10 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
         damaged = _damaged_export(os.path.join(workdir, "export", str(t.num_steps))) if chief and t.export else None
         if damaged:
             print(f"{damaged} It is moved aside and exported afresh after training.")
+        if chief and model.sampler.needs_fit:  # a sampler checkpoint of this config that does not restore
+            fresh = model.sampler.fresh()
+            workdir_lib.restore_sampler(workdir_lib.sampler_checkpoint(fresh, _fit_optimizer(fresh)),
+                                        workdir_lib.sampler_dir(workdir, config, t.num_steps))
         # Every check passed: from here on the workdir is written.
         if chief:
             workdir_lib.write_config(workdir, config)
@@ -132,7 +145,79 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
         train_time = _train(model, config, manager, step, info, workdir if chief else None, callbacks, strategy)
         if not chief:
             return {}
-        return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step)
+        fit = fit_sampler(model, config, workdir)
+        return finish(model, config, workdir, train_time, steps_trained=int(model.step.numpy()) - step, fit=fit)
+
+
+def _fit_optimizer(sampler):
+    return sampler.make_optimizer() if hasattr(sampler, "make_optimizer") else None
+
+
+#: How often (in updates) a network sampler's fit is checkpointed.
+SAMPLER_CHECKPOINT_EVERY = 100
+
+
+def fit_sampler(model, config, workdir):
+    """Fits ``config.sampler`` to the codes of the training images and makes it the model's; returns the fit's info.
+
+    The codes are those of the first ``sampler.fit_examples`` training images in file order
+    (``model.collect_codes`` with ``sampler.codes``, seeded by ``config.seed``), so a fit is
+    deterministic. Its state is checkpointed in ``workdir_lib.sampler_dir`` (every
+    ``SAMPLER_CHECKPOINT_EVERY`` updates for a network sampler, and when it ends): a run stopped
+    during the fit resumes it, and a sampler fitted before is restored, not fitted again.
+    Nothing for the prior.
+    """
+    if not model.sampler.needs_fit:
+        return {}
+    s, step = config.sampler, int(model.step.numpy())
+    directory = workdir_lib.sampler_dir(workdir, config, step)
+    fitting = model.sampler.fresh()
+    optimizer = _fit_optimizer(fitting)
+    checkpoint = workdir_lib.sampler_checkpoint(fitting, optimizer)
+    manager = workdir_lib.checkpoint_manager(checkpoint, directory, max_to_keep=2)
+    info_path = os.path.join(directory, "fit.json")
+    if workdir_lib.restore_sampler(checkpoint, directory) and fitting.fitted:
+        print(f"The {s.kind!r} latent sampler was fitted before: restored it from {manager.latest_checkpoint}.")
+        model.sampler.set_weights(fitting.get_weights())
+        with open(info_path) as f:
+            return json.load(f)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "sampler.json"), "w") as f:
+        json.dump(workdir_lib.sampler_spec(config, step), f, indent=2)
+    start = time.time()
+    train = data.get_dataset(config.data.name, "train", batch_size=min(500, s.fit_examples), shuffle=False,
+                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=s.fit_examples)
+    codes = model.collect_codes(train, s.codes, s.fit_examples, seed=config.seed)
+    resumed = int(fitting.fit_step.numpy())
+    print(f"Fitting the {s.kind!r} latent sampler to {len(codes)} codes ({s.codes})"
+          + (f", from update {resumed} of {fitting.fit_steps}" if resumed else "") + "...")
+    if optimizer is None:
+        info = fitting.fit(codes, seed=config.seed)
+    else:
+        info = fitting.fit(codes, seed=config.seed, optimizer=optimizer, callback_every=SAMPLER_CHECKPOINT_EVERY,
+                           callback=lambda k: manager.save(checkpoint_number=k))
+    info = {"kind": s.kind, "codes": s.codes, "num_codes": int(len(codes)), "fit_time_s": round(time.time() - start, 2),
+            **{k: v for k, v in info.items() if k != "held_out_log_likelihood"},
+            **({"held_out_log_likelihood": {str(k): v for k, v in info["held_out_log_likelihood"].items()}}
+               if "held_out_log_likelihood" in info else {})}
+    workdir_lib.write_text(info_path, json.dumps(info, indent=2))  # before the checkpoint that marks the fit done
+    manager.save(checkpoint_number=fitting.fit_steps)
+    model.sampler.set_weights(fitting.get_weights())
+    print(f"Fitted the {s.kind!r} latent sampler in {info['fit_time_s']} s: "
+          + ", ".join(f"{k} {v}" for k, v in info.items() if k in ("components", "log_likelihood", "fit_loss")) + ".")
+    return info
+
+
+def _same_export(base, step, sampler):
+    """The export version under ``base`` of model step ``step`` and ``sampler`` (its settings) that loads, or None."""
+    for version in sorted((int(d) for d in (os.listdir(base) if os.path.isdir(base) else []) if d.isdigit()),
+                          reverse=True):
+        path = os.path.join(base, str(version))
+        metadata = export.read_metadata(path)
+        if (metadata.get("step", version) == step and metadata.get("sampler", {"kind": "prior"}) == sampler
+                and _damaged_export(path) is None):
+            return path
+    return None
 
 
 def _damaged_export(path):
@@ -227,15 +312,19 @@ def _same_every_pass(make_dataset):
     return tf.data.Dataset.range(1).flat_map(build)
 
 
-def finish(model, config, workdir, train_time, steps_trained):
+def finish(model, config, workdir, train_time, steps_trained, fit=None):
     """Writes the pictures, the metrics and the export of a trained model; returns the metrics.
 
-    An export of the step that is there already is kept if it loads (``export.check_export``);
-    one that does not is moved aside (``export.move_aside``) and exported afresh.
+    The export is ``export/<step>``. An export of the same step and latent sampler that is there
+    already is kept if it loads (``export.check_export``); ``export/<step>`` that does not load
+    is moved aside (``export.move_aside``) and exported afresh; one of another sampler is kept, and
+    this sampler's export gets the next version (TF Serving serves the highest).
     """
     out = {"step": int(model.step.numpy()), "train_time_s": round(train_time, 2)}
     if steps_trained:
         out["steps_per_s"] = round(steps_trained / max(train_time, 1e-9), 2)
+    if fit:
+        out["sampler"] = fit
     out.update(evaluate.evaluate_model(model, config.data.name, config.data.data_dir, config.train.eval_samples,
                                        seed=config.seed))
     paths = {"samples": os.path.join(workdir, "samples.png")}
@@ -248,15 +337,23 @@ def finish(model, config, workdir, train_time, steps_trained):
         pairs = np.concatenate([test, model.reconstruct(test).numpy()])
         visualize.save_png(visualize.image_grid(pairs, columns=len(test) // 2), paths["reconstructions"])
     if config.train.export:
-        target = os.path.join(workdir, "export", str(out["step"]))
+        base = os.path.join(workdir, "export")
+        target = os.path.join(base, str(out["step"]))
         damaged = _damaged_export(target)
         if damaged:
             print(f"{damaged} Moved it aside to {export.move_aside(target)}; exporting afresh.")
-        if os.path.exists(target):
-            print(f"Export {target} exists already and loads; kept it.")
+        kept = _same_export(base, out["step"], export.sampler_settings(model.sampler))
+        if kept:
+            print(f"Export {kept} of this step and latent sampler exists already and loads; kept it.")
+            target = kept
         else:
-            export.export(model, os.path.join(workdir, "export"), version=out["step"],
-                          max_samples=config.train.get("max_samples", export.DEFAULT_MAX_SAMPLES))
+            version = out["step"]
+            if os.path.exists(target):
+                version = max(int(d) for d in os.listdir(base) if d.isdigit()) + 1
+                print(f"Export {target} holds another latent sampler; exporting the {model.sampler.kind!r} one as "
+                      f"version {version}.")
+            target = export.export(model, base, version=version,
+                                   max_samples=config.train.get("max_samples", export.DEFAULT_MAX_SAMPLES))
         paths["export"] = target
     out["files"] = paths
     with open(os.path.join(workdir, "metrics.json"), "w") as f:

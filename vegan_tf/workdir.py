@@ -3,6 +3,9 @@
     <workdir>/config.json     the resolved config (``write_config`` / ``read_config``)
     <workdir>/checkpoints/    tf.train.Checkpoint of the model, every optimizer and the step
     <workdir>/train.lock      while a training process writes the workdir: its PID, host and start time
+    <workdir>/samplers/<step>-<kind>-<digest>/
+                              the latent sampler fitted to the model of <step> (``sampler_dir``): its
+                              settings (sampler.json), its checkpoints while and after it is fitted
 
 Both binaries use this module; the training binary runs every check that can fail
 (``check_config``, ``check_data``, ``check_config_change``, the model build and ``restore``)
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -30,13 +34,15 @@ import warnings
 import tensorflow as tf
 
 from vegan_tf import config as config_lib
-from vegan_tf import data, distribute, models, optimizers
+from vegan_tf import data, distribute, models, optimizers, samplers
 
 LOCK_FILE = "train.lock"
 #: The keys that say how a run goes rather than what it trains: they may differ from the workdir's
 #: ``config.json`` on a resume (which then records the new values). Any other difference needs
 #: ``overwrite_config``. A new ``train.num_steps`` also stretches a piecewise or cosine schedule.
-RUN_SETTINGS = ("train", "data.data_dir")
+#: The latent sampler is fitted after training, so ``sampler.*`` may change too: a finished
+#: workdir run again with another sampler fits it and exports a new version, without retraining.
+RUN_SETTINGS = ("train", "data.data_dir", "sampler")
 
 
 class CheckpointError(RuntimeError):
@@ -86,6 +92,7 @@ def check_config(config):
         raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
                          f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
     models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
+    check_sampler_config(config)
     if t.get("jit_compile", "auto") == "on":  # what GenerativeModel.compile refuses, before anything is built
         reason = models.MODELS[config.model.name].xla_unsupported
         if reason:
@@ -94,6 +101,22 @@ def check_config(config):
         if t.strategy in ("mirrored", "multi_worker"):
             raise ValueError(f"config.train.jit_compile='on' is not possible with strategy {t.strategy!r} (Keras "
                              f"does not compile its cross-replica updates); use 'auto' or 'off'.")
+
+
+def check_sampler_config(config):
+    """Raises ``ValueError`` for a ``config.sampler`` no run can fit (creates nothing: safe before any TF op)."""
+    s = config.get("sampler")
+    if s is None:
+        return
+    cls = samplers.sampler_class(s.kind)
+    if s.codes not in models.SAMPLER_CODES:
+        raise ValueError(f"config.sampler.codes is {s.codes!r}; it must be one of {models.SAMPLER_CODES}.")
+    if not _is_int(s.fit_examples, 2):
+        raise ValueError(f"config.sampler.fit_examples is {s.fit_examples!r}; it must be an int >= 2.")
+    cls.validate(**s.get(s.kind, {}))
+    if cls.needs_fit and "encoder" not in models.MODELS[config.model.name].network_roles:
+        raise ValueError(f"config.sampler.kind={s.kind!r} needs an encoder's codes to fit; {config.model.name} has "
+                         f"no encoder and samples its prior: use --config.sampler.kind=prior.")
 
 
 def check_data(config):
@@ -296,10 +319,17 @@ def build_model(config, strategy=None):
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
         model = models.build(config.model, info.shape)
+        if config.get("sampler") is not None:
+            model.set_sampler(config.sampler.kind, **config.sampler.get(config.sampler.kind, {}))
         model.compile(**optimizers.make_optimizers(config, model),
                       steps_per_execution=config.train.get("steps_per_execution", 0) or None,
                       jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
     return model
+
+
+def write_text(path, text):
+    """Writes ``text`` to ``path`` through a temporary file renamed into place: a crash leaves the old or the new."""
+    _write_atomically(path, text)
 
 
 def _write_atomically(path, text):
@@ -416,10 +446,61 @@ def write_checkpoint_state(directory, step):
     _write_atomically(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
 
 
+# ------------------------------------------------------------------ the latent sampler
+def sampler_spec(config, step):
+    """What a fitted latent sampler depends on: its kind and settings, the codes, the seed and the model's step."""
+    s = config.sampler
+    settings = json.loads(json.dumps(s.get(s.kind, {}).to_dict() if s.get(s.kind) else {}))
+    return {"kind": s.kind, "settings": settings, "codes": s.codes, "fit_examples": s.fit_examples,
+            "seed": config.seed, "step": int(step)}
+
+
+def sampler_dir(workdir, config, step):
+    """``<workdir>/samplers/<step>-<kind>-<digest of sampler_spec>``: where that fitted sampler is kept."""
+    spec = sampler_spec(config, step)
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+    return os.path.join(workdir, "samplers", f"{step}-{spec['kind']}-{digest}")
+
+
+def sampler_checkpoint(sampler, optimizer=None):
+    """The ``tf.train.Checkpoint`` of a sampler being fitted: its variables (with ``fit_step``) and its optimizer."""
+    return tf.train.Checkpoint(sampler=sampler, **({"optimizer": optimizer} if optimizer is not None else {}))
+
+
+def restore_sampler(checkpoint, directory):
+    """Restores the latest checkpoint of ``directory`` into a ``sampler_checkpoint``; False if there is none.
+
+    Raises ``CheckpointError`` if it does not restore (corrupt, or another sampler's state).
+    """
+    path = latest_checkpoint(directory)
+    if path is None:
+        return False
+    try:
+        checkpoint.restore(path).assert_existing_objects_matched()
+    except Exception as e:  # noqa: BLE001 - every restore failure gets the same advice
+        raise CheckpointError(
+            f"Cannot restore the latent sampler's checkpoint {path}: {_first_line(e)}\nIt is corrupt or holds "
+            f"another sampler's state than config.sampler describes. Nothing was changed. Delete {directory} to fit "
+            f"the sampler again (the model's checkpoints are not affected).") from e
+    return True
+
+
 def load(workdir):
-    """The model of a training workdir at its latest checkpoint, and its config."""
+    """The model of a training workdir at its latest checkpoint, with its fitted latent sampler, and its config.
+
+    A config whose sampler is not fitted in the workdir (``sampler_dir``) gives a model whose
+    ``sample`` raises until ``fit_sampler`` runs; running the training binary again fits it.
+    """
     config = read_config(workdir)
     model = build_model(config)
-    if restore(make_checkpoint(model), os.path.join(workdir, "checkpoints")) == 0:
+    step = restore(make_checkpoint(model), os.path.join(workdir, "checkpoints"))
+    if step == 0:
         raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints.")
+    if model.sampler.needs_fit:
+        fitted = model.sampler.fresh()
+        if restore_sampler(sampler_checkpoint(fitted), sampler_dir(workdir, config, step)) and fitted.fitted:
+            model.sampler.set_weights(fitted.get_weights())
+        else:
+            warnings.warn(f"The {config.sampler.kind!r} latent sampler of {workdir} is not fitted to step {step}: "
+                          f"run the training binary on the workdir again to fit it.", RuntimeWarning, stacklevel=2)
     return model, config

@@ -11,7 +11,7 @@ import inspect
 
 from vegan_tf import divergences
 from vegan_tf.models.aae import AAE
-from vegan_tf.models.base import Batch, GenerativeModel, Update
+from vegan_tf.models.base import SAMPLER_CODES, Batch, GenerativeModel, Update
 from vegan_tf.models.lsot import LSOT
 from vegan_tf.models.pot import AVB, DIVERGENCE_SETTINGS, POT, VAE, WAEGAN, WAEMMD
 from vegan_tf.models.sinkhorn import SinkhornGenerator
@@ -122,5 +122,5 @@ def build(model_config, data_shape):
     return cls(**args)
 
 
-__all__ = ["AAE", "AVB", "Batch", "GenerativeModel", "LSOT", "MODELS", "POT", "SinkhornGenerator", "Update", "VAE",
+__all__ = ["AAE", "AVB", "Batch", "GenerativeModel", "LSOT", "MODELS", "POT", "SAMPLER_CODES", "SinkhornGenerator", "Update", "VAE",
            "WAEGAN", "WAEMMD", "WGAN", "build", "default_config", "player_names"]

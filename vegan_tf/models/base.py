@@ -401,17 +401,24 @@ class GenerativeModel(keras.Model):
     def set_sampler(self, sampler=None, **settings):
         """Makes ``sampler`` (a kind name with its ``settings``, a config dict, a ``LatentSampler``; None: the prior)
         the latent sampler of ``sample``; returns it (unfitted if it was made here)."""
+        sampler = self._sampler_for(sampler, **settings)
+        # Not a tracked attribute: the training checkpoint does not hold it (the sampler is fitted after
+        # training); `.keras` files save it (Keras walks the model's attributes) and exports capture it.
+        object.__setattr__(self, "sampler", sampler)
+        return sampler
+
+    def _sampler_for(self, sampler, **settings):
+        """``sampler`` as a ``LatentSampler`` for this model's codes (checked, not yet the model's)."""
         if isinstance(sampler, str):
             sampler = samplers_lib.get(sampler, self.latent_dim, self.prior_scale, **settings)
+        elif settings:
+            raise TypeError(f"Settings {sorted(settings)} need a sampler kind name, e.g. set_sampler('gmm', ...).")
         sampler = samplers_lib.get(sampler, self.latent_dim, self.prior_scale)
         if sampler.latent_dim != self.latent_dim:
             raise ValueError(f"The sampler draws codes of size {sampler.latent_dim}; the model's are {self.latent_dim}.")
         if sampler.needs_fit and self.encoder is None:
             raise ValueError(f"{type(self).__name__} has no encoder, so it has no codes to fit a {sampler.kind!r} "
                              f"sampler to: it samples its prior (config key sampler.kind='prior').")
-        # Not a tracked attribute: the training checkpoint does not hold it (the sampler is fitted after
-        # training); `.keras` files save it (Keras walks the model's attributes) and exports capture it.
-        object.__setattr__(self, "sampler", sampler)
         return sampler
 
     def posterior_draw(self, x, seed):
@@ -456,20 +463,18 @@ class GenerativeModel(keras.Model):
         ``sampler``: a kind name (``"gmm"``, ``"transport"``, ``"flow_matching"``) with its
         ``settings`` (``components=10``, ``steps=2000``, ...), a config dict or a ``LatentSampler``;
         ``None`` refits the model's own sampler. The codes are ``collect_codes``' (at most
-        ``limit``). The fit runs on a fresh sampler of the same settings, and its state is then
-        copied into the model's sampler, so a model built under a distribution strategy samples
-        from the fitted state on every replica.
+        ``limit``); the same ``seed`` gives the same sampler. The fit runs on a fresh sampler of
+        the same settings, whose state is then copied into the model's, so a model built under a
+        distribution strategy samples from the fitted state on every replica; a fit that fails
+        leaves the model's sampler as it was.
         """
-        if sampler is not None:
-            self.set_sampler(sampler, **settings)
-        elif settings:
-            raise TypeError(f"Settings {sorted(settings)} need a sampler kind: fit_sampler(dataset, 'gmm', ...).")
-        if not self.sampler.needs_fit:
-            return {}
-        fitted = self.sampler.fresh()
-        info = fitted.fit(self.collect_codes(dataset, codes, limit, seed), seed=seed)
-        self.sampler.set_weights(fitted.get_weights())
-        return info
+        target = self.sampler if sampler is None and not settings else self._sampler_for(sampler, **settings)
+        if target.needs_fit:
+            fitted = target.fresh()
+            info = fitted.fit(self.collect_codes(dataset, codes, limit, seed), seed=seed)
+            target.set_weights(fitted.get_weights())
+        self.set_sampler(target)
+        return info if target.needs_fit else {}
 
     def reconstruction(self, x, z, training):
         """E c(X, G(z)) over the batch, with the model's ``cost_fn``."""
