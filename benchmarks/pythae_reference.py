@@ -9,8 +9,12 @@ environment), once per model:
 It trains pythae's model with pythae's default MLP (784-512-d_z / d_z-512-784), d_z = 16,
 batch 100, ``--epochs`` epochs at a constant learning rate, through pythae's own
 ``TrainingPipeline`` (pythae's default model settings otherwise), then draws ``--samples``
-samples with its ``NormalSampler`` and writes ``DIR/samples.npy`` (float32 NHWC in [0, 1]) and
-``DIR/timing.json`` (wall time of the pipeline, steps per second).
+samples with its ``NormalSampler`` (the prior) and with its ``GaussianMixtureSampler`` fitted
+to the codes of the training images (``--components``, pythae's default 10; its fit is timed),
+and writes ``DIR/samples.npy`` and ``DIR/samples_gmm.npy`` (float32 NHWC in [0, 1]),
+``DIR/reconstructions.npy`` (of the first ``--samples`` test images) and
+``DIR/train_reconstructions.npy`` (of as many training images), and ``DIR/timing.json`` (wall
+time of the pipeline, steps per second, the mixture's fit time).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def main():
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--components", type=int, default=10, help="GaussianMixtureSampler's n_components")
     args = parser.parse_args()
 
     import torch
@@ -45,6 +50,7 @@ def main():
     torch.manual_seed(args.seed)
     with np.load(args.data) as npz:
         x = npz["x_train"].astype(np.float32)[:, None] / 255.0  # NCHW, as pythae's MLPs take it
+        test = npz["x_test"][:args.samples].astype(np.float32)[:, None] / 255.0
     shape = tuple(x.shape[1:])
     config_class = {"VAE": "VAEConfig"}.get(args.model, f"{args.model}_Config")  # pythae's names are uneven
     config = getattr(models, config_class)(input_dim=shape, latent_dim=args.latent_dim)
@@ -62,12 +68,24 @@ def main():
     steps = args.epochs * (len(x) // args.batch + (len(x) % args.batch > 0))
 
     model.eval()
-    with torch.no_grad():
-        samples = samplers.NormalSampler(model).sample(num_samples=args.samples, batch_size=500)
     os.makedirs(args.out, exist_ok=True)
-    np.save(os.path.join(args.out, "samples.npy"), samples.clamp(0, 1).permute(0, 2, 3, 1).numpy())
+
+    def save(name, images):
+        np.save(os.path.join(args.out, name), images.clamp(0, 1).permute(0, 2, 3, 1).numpy())
+
+    with torch.no_grad():
+        save("samples.npy", samplers.NormalSampler(model).sample(num_samples=args.samples, batch_size=500))
+    start = time.time()
+    gmm = samplers.GaussianMixtureSampler(model, samplers.GaussianMixtureSamplerConfig(n_components=args.components))
+    gmm.fit(x)  # pythae's documented use: the sampler encodes the training data itself
+    fit_time = time.time() - start
+    with torch.no_grad():
+        save("samples_gmm.npy", gmm.sample(num_samples=args.samples, batch_size=500))
+        for name, images in (("reconstructions.npy", test), ("train_reconstructions.npy", x[:args.samples])):
+            save(name, model.reconstruct(torch.from_numpy(images)))
     with open(os.path.join(args.out, "timing.json"), "w") as f:
         json.dump({"train_time_s": round(wall, 2), "steps": steps, "steps_per_s": round(steps / wall, 2),
+                   "gmm_fit_time_s": round(fit_time, 2), "components": args.components,
                    "learning_rate": args.learning_rate, "torch": torch.__version__}, f, indent=2)
 
 

@@ -18,10 +18,20 @@ pythae's default learning rate and at 1e-3.
 Every model is scored the same way (``vegan_tf.evaluate`` / ``vegan_tf.metrics.quality``):
 1,000 samples against the first 1,000 test images, in the feature space of the shipped MNIST
 classifier (``saved_models/feature_nets/mnist``): Fréchet distance (FD), KID, precision and
-recall (k = 3), and the sharpness of the samples relative to the test images'. Training time
-is the wall time of ``fit`` (vegan_tf) or of pythae's pipeline, on the same machine, one run
-after the other. Workdirs are kept (``--workdir``): a row whose ``metrics.json`` exists is not
-trained again.
+recall (k = 3), and the sharpness of the samples relative to the test images'. An auto-encoder
+is also scored on its reconstructions: the squared L2 error per test image and the FD of the
+reconstructions of 1,000 training images. Training time is the wall time of ``fit`` (vegan_tf)
+or of pythae's pipeline, on the same machine, one run after the other.
+
+**Latent samplers** (``--samplers``): every auto-encoding row is sampled from its prior and from
+each latent sampler fitted to its trained model by the binary (``--config.sampler.kind=<kind>``
+on the finished workdir: no retraining; codes of 20,000 training images; the mixture with 10
+components, pythae's default); pythae's models from their prior (``NormalSampler``) and from
+pythae's ``GaussianMixtureSampler`` with the same 10 components. ``--seeds`` runs everything
+once per seed; the table shows the mean over seeds (per-seed values in ``--json``).
+
+Workdirs are kept (``--workdir``; seed s > 0 under ``seed<s>/``): a row whose metrics exist is
+not trained or fitted again.
 
 ``--arch=conv`` trains the recipes built on the WAE paper's MNIST networks (WAE-MMD, WAE-GAN,
 AAE, VAE, AVB) with those networks at an eighth of their widths (``CONV_PROTOCOL``) instead of
@@ -39,6 +49,11 @@ import sys
 import harness
 
 ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot", "pot_sinkhorn")
+#: The rows with an encoder, whose codes a latent sampler is fitted to.
+AUTOENCODERS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "lsot", "pot_sinkhorn")
+SAMPLERS = ("prior", "gmm", "transport", "flow_matching")
+#: The samplers' settings on the protocol: the mixture with pythae's default number of components.
+SAMPLER_PROTOCOL = {"sampler.gmm.components": 10, "sampler.fit_examples": 20000}
 PYTHAE = ("WAE_MMD", "VAE", "Adversarial_AE")
 #: The shared protocol, as overrides of each recipe's MNIST config.
 PROTOCOL = {"model.arch": "mlp", "model.hidden": (512,), "model.latent_dim": 16, "data.batch_size": 100,
@@ -54,48 +69,82 @@ def budget(steps=6000):
 CONV_PROTOCOL = {**PROTOCOL, "model.arch": "conv", "model.latent_dim": 8, "model.filters": (16, 32, 64, 128),
                  "model.decoder_filters": (128, 64, 32)}
 CONV_ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb")
-COLUMNS = ("fd", "kid", "precision", "recall", "relative_sharpness", "steps_per_s", "train_time_s")
 
 
-def train_row(row, args):
-    """Trains (or reuses) the row's workdir; returns its metrics."""
+def row_workdir(row, seed, args):
+    """``<workdir>[/conv][/<tag>][/seed<s>]/<row>``: seed 0 is the run ``benchmarks/zoo.py`` ships."""
+    return os.path.join(args.workdir, *(["conv"] if args.arch == "conv" else []), *([args.tag] if args.tag else []),
+                        *([f"seed{seed}"] if seed else []), row)
+
+
+def train_row(row, seed, args):
+    """Trains (or reuses) the row's workdir and fits (or reuses) each sampler; returns ``{sampler: metrics}``.
+
+    The training run samples the prior; each other sampler is the binary run again on the finished
+    workdir with ``sampler.kind`` set (it fits, evaluates and exports without training), its
+    metrics kept as ``metrics-<kind>.json``.
+    """
     from vegan_tf import train
 
     conv = args.arch == "conv"
-    workdir = os.path.join(args.workdir, *(["conv"] if conv else []), *([args.tag] if args.tag else []), row)
-    path = os.path.join(workdir, "metrics.json")
-    if not os.path.exists(path):
-        overrides = {**(CONV_PROTOCOL if conv else PROTOCOL), "data.name": args.data, **budget(args.steps),
-                     **dict(args.set)}
-        print(f"{row}: training {args.steps} steps in {workdir} ...", file=sys.stderr, flush=True)
-        train.train_and_evaluate(harness.load_config(f"configs/{row}_mnist.py", overrides), workdir)
-    with open(path) as f:
-        return json.load(f)
+    workdir = row_workdir(row, seed, args)
+    overrides = {**(CONV_PROTOCOL if conv else PROTOCOL), "data.name": args.data, **budget(args.steps),
+                 **SAMPLER_PROTOCOL, "seed": seed, **dict(args.set)}
+    kinds = [k for k in args.samplers if k == "prior" or row in AUTOENCODERS]
+    out = {}
+    for kind in kinds:
+        path = os.path.join(workdir, f"metrics-{kind}.json")
+        if not os.path.exists(path):
+            what = f"training {args.steps} steps" if kind == "prior" else f"fitting the {kind} sampler"
+            print(f"{row} (seed {seed}): {what} in {workdir} ...", file=sys.stderr, flush=True)
+            config = harness.load_config(f"configs/{row}_mnist.py", {**overrides, "sampler.kind": kind})
+            train.train_and_evaluate(config, workdir)
+            os.replace(os.path.join(workdir, "metrics.json"), path)
+        with open(path) as f:
+            out[kind] = json.load(f)
+    if "prior" in out:
+        with open(os.path.join(workdir, "metrics.json"), "w") as f:  # the run's own metrics (zoo.py ships them)
+            json.dump(out["prior"], f, indent=2)
+    return out
 
 
-def pythae_row(name, learning_rate, args, real):
-    """Trains pythae's ``name`` in the torch environment (or reuses its samples) and scores its samples."""
+def pythae_row(name, learning_rate, seed, args, real):
+    """Trains pythae's ``name`` in the torch environment (or reuses its outputs); returns ``{sampler: metrics}``.
+
+    ``prior`` is pythae's ``NormalSampler``, ``gmm`` its ``GaussianMixtureSampler`` (10 components);
+    both carry the reconstruction scores.
+    """
     import numpy as np
 
     from vegan_tf import metrics
     from vegan_tf.metrics import feature_net, quality
 
-    out = os.path.join(args.workdir, f"pythae_{name}_lr{learning_rate:g}")
-    if not os.path.exists(os.path.join(out, "samples.npy")):
-        print(f"pythae {name} (lr {learning_rate:g}): training {args.steps // 600} epochs ...", file=sys.stderr,
-              flush=True)
+    out = os.path.join(args.workdir, *([f"seed{seed}"] if seed else []), f"pythae_{name}_lr{learning_rate:g}")
+    if not os.path.exists(os.path.join(out, "train_reconstructions.npy")):
+        print(f"pythae {name} (lr {learning_rate:g}, seed {seed}): training {args.steps // 600} epochs ...",
+              file=sys.stderr, flush=True)
         done = subprocess.run([args.torch_python, os.path.join(harness.BENCHMARKS, "pythae_reference.py"),
-                               f"--data={args.data}", f"--model={name}", f"--out={out}",
+                               f"--data={args.data}", f"--model={name}", f"--out={out}", f"--seed={seed}",
                                f"--epochs={args.steps // 600}", f"--learning-rate={learning_rate}", "--samples=1000"],
                               capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"pythae_reference.py failed for {name}:\n{done.stderr[-3000:]}")
-    samples = np.load(os.path.join(out, "samples.npy"))
     with open(os.path.join(out, "timing.json")) as f:
-        result = json.load(f)
+        timing = json.load(f)
     net = feature_net.FeatureNet(feature_net.find(args.data))
-    result.update(quality.scores(net(real), net(samples)))
-    result["relative_sharpness"] = metrics.sharpness(samples) / metrics.sharpness(real)
+    real_features = net(real)
+    reconstructions = np.load(os.path.join(out, "reconstructions.npy"))
+    common = {**timing, "test_reconstruction_l2sq": float(np.mean(np.sum(
+        np.square(reconstructions - real[:len(reconstructions)]).reshape(len(reconstructions), -1), axis=1))),
+        "reconstruction_fd": float(quality.fid_from_activations(real_features, net(np.load(
+            os.path.join(out, "train_reconstructions.npy")))))}
+    result = {}
+    for kind, file in (("prior", "samples.npy"), ("gmm", "samples_gmm.npy")):
+        samples = np.load(os.path.join(out, file))
+        result[kind] = {**common, **quality.scores(real_features, net(samples)),
+                        "relative_sharpness": metrics.sharpness(samples) / metrics.sharpness(real)}
+        if kind == "gmm":
+            result[kind]["sampler"] = {"fit_time_s": timing["gmm_fit_time_s"], "components": timing["components"]}
     return result
 
 
@@ -128,7 +177,12 @@ def main():
                         help="a config override for every vegan_tf row, e.g. --set model.mixed_precision=True "
                              "(repeatable; use with --tag)")
     parser.add_argument("--tag", default="", help="the rows' workdirs go under <workdir>[/conv]/<tag>/")
+    parser.add_argument("--seeds", default="0,1", help="seeds of every row (config.seed; pythae's --seed)")
+    parser.add_argument("--samplers", default=",".join(SAMPLERS), help="latent samplers of the auto-encoding rows")
+    parser.add_argument("--json", default="", help="also write every row's per-seed metrics to this file")
     args = parser.parse_args()
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.samplers = [k for k in args.samplers.split(",") if k]
     if args.steps % 600:
         parser.error("--steps must be a multiple of 600 (whole epochs, for pythae)")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -138,25 +192,70 @@ def main():
     if args.arch == "conv":
         args.pythae = ""
 
-    rows = [(row, "vegan_tf", train_row(row, args)) for row in filter(None, args.rows.split(","))]
+    rows = [(row, "vegan_tf", [train_row(row, seed, args) for seed in args.seeds])
+            for row in filter(None, args.rows.split(","))]
     if args.pythae and args.torch_python:
         real = data.load_array(args.data, "test", limit=1000)
         for name in args.pythae.split(","):
             for lr in (1e-4, 1e-3):
-                rows.append((f"{name} (lr {lr:g})", "pythae", pythae_row(name, lr, args, real)))
+                rows.append((f"{name} (lr {lr:g})", "pythae", [pythae_row(name, lr, seed, args, real)
+                                                                for seed in args.seeds]))
     elif args.pythae:
         print("No --torch-python: pythae rows skipped.", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({f"{lib}:{name}": runs for name, lib, runs in rows}, f, indent=2)
 
     nets = ("DCGAN-style conv 16-32-64-128 / 128-64-32 with batch norm, d_z = 8" if args.arch == "conv"
             else "MLP 784-512-16")
-    print(f"\nMNIST, {nets}, batch 100, {args.steps} steps, constant learning rate; 1,000 samples "
-          f"against 1,000 test images, features of saved_models/feature_nets/mnist. {harness.machine()}\n")
-    table = sorted(rows, key=lambda r: r[2]["fd"])
-    harness.markdown_table(("model", "library", "FD", "KID", "precision", "recall", "sharpness / real", "steps/s",
-                            "training time (s)"),
-                           [(name, lib, *(f"{r[c]:.4g}" for c in COLUMNS)) for name, lib, r in table],
-                           right=("FD", "KID", "precision", "recall", "sharpness / real", "steps/s",
-                                  "training time (s)"))
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"\nMNIST, {nets}, batch 100, {args.steps} steps, constant learning rate, seeds {seeds} (means); 1,000 "
+          f"samples against 1,000 test images, features of saved_models/feature_nets/mnist. {harness.machine()}\n")
+    print_tables(rows, args.samplers)
+
+
+def _mean(runs, kind, key):
+    values = [run[kind][key] for run in runs if kind in run and key in run[kind]]
+    return sum(values) / len(values) if values else None
+
+
+def _cell(value, spread=None):
+    if value is None:
+        return "–"
+    return f"{value:.3g}" + (f" ± {spread:.2g}" if spread else "")
+
+
+def print_tables(rows, kinds):
+    """The sampler table (FD per sampler, the best, reconstructions) and the full table of each row's best sampler."""
+    def best(runs):
+        fds = {k: _mean(runs, k, "fd") for k in kinds}
+        return min((k for k in fds if fds[k] is not None), key=fds.get)
+
+    ordered = sorted(rows, key=lambda r: _mean(r[2], best(r[2]), "fd"))
+    shown = [k for k in kinds]
+    header = ("model", "library", *(f"FD {k}" for k in shown), "best", "recon L2 (test)", "recon FD",
+              "training time (s)", *(f"fit {k} (s)" for k in shown if k != "prior"))
+    table = []
+    for name, lib, runs in ordered:
+        fds = [_mean(runs, k, "fd") for k in shown]
+        spread = [(max(r[k]["fd"] for r in runs) - min(r[k]["fd"] for r in runs)) / 2
+                  if all(k in r for r in runs) and len(runs) > 1 else None for k in shown]
+        fits = [_mean([{k: r[k].get("sampler", {})} for r in runs if k in r], k, "fit_time_s") for k in shown
+                if k != "prior"]
+        table.append((name, lib, *(_cell(v, sp) for v, sp in zip(fds, spread)), best(runs),
+                      _cell(_mean(runs, "prior", "test_reconstruction_l2sq")),
+                      _cell(_mean(runs, "prior", "reconstruction_fd")),
+                      _cell(_mean(runs, "prior", "train_time_s")), *(_cell(f) for f in fits)))
+    harness.markdown_table(header, table, right=header[2:])
+    print()
+    header = ("model", "library", "sampler", "FD", "KID", "precision", "recall", "sharpness / real", "steps/s")
+    table = []
+    for name, lib, runs in ordered:
+        k = best(runs)
+        table.append((name, lib, k, *(_cell(_mean(runs, k, c)) for c in ("fd", "kid", "precision", "recall",
+                                                                          "relative_sharpness")),
+                      _cell(_mean(runs, "prior", "steps_per_s"))))
+    harness.markdown_table(header, table, right=header[3:])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ def python_blocks(markdown):
 
 def test_tutorial_runs_top_to_bottom(tmp_path, monkeypatch):
     blocks = python_blocks(TUTORIAL.read_text(encoding="utf-8"))
-    assert len(blocks) == 7
+    assert len(blocks) == 8
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__tutorial__"}
     ran = 0
@@ -26,6 +26,7 @@ def test_tutorial_runs_top_to_bottom(tmp_path, monkeypatch):
     for picture in ("samples.png", "reconstructions.png", "interpolation.png", "sinkhorn_samples.png"):
         assert (tmp_path / picture).stat().st_size > 100, picture
     assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
+    assert (tmp_path / "export" / "2" / "saved_model.pb").is_file()
     assert set(namespace["compared"]) == {"WAE-MMD", "Sinkhorn AE"}
 
 

@@ -377,7 +377,7 @@ class _NetworkSampler(LatentSampler):
 
     checks = {"hidden": _widths, "steps": _int(1), "batch_size": _int(2), "learning_rate": _number(0, strict=True)}
 
-    def __init__(self, latent_dim, prior_scale=1.0, hidden=(256, 256), steps=2000, batch_size=256,
+    def __init__(self, latent_dim, prior_scale=1.0, hidden=(256, 256), steps=6000, batch_size=256,
                  learning_rate=1e-3, **kwargs):
         super().__init__(latent_dim, prior_scale, **kwargs)
         self.hidden, self.steps, self.batch_size, self.learning_rate = self.validate(

@@ -51,6 +51,8 @@ DEFAULT_STEPS_PER_EXECUTION = 10
 PRIOR_SALT, ENCODER_SALT = 1, 2
 #: Which codes of Q(Z|X) a sampler is fitted to: a draw per example, or the encoder's mean code.
 SAMPLER_CODES = ("draw", "mean")
+#: Noise draws over which ``encode`` averages an implicit encoder's codes (AVB's mean code).
+IMPLICIT_MEAN_DRAWS = 16
 
 
 class Update(NamedTuple):
@@ -372,14 +374,19 @@ class GenerativeModel(keras.Model):
         return self.posterior(x, training).z
 
     def encode(self, x):
-        """The code of ``x`` (the mean code for a Gaussian encoder; one noise draw, ε = 0, for an implicit one)."""
+        """The mean code of ``x``: the code of a deterministic encoder, μ(x) of a Gaussian one, and for an implicit
+        encoder z = E(x, ε) the mean of its codes over ``IMPLICIT_MEAN_DRAWS`` fixed noise draws (a Monte Carlo
+        estimate of E[Z | x], the same for every call)."""
         if self.encoder is None:
             raise NotImplementedError(f"{type(self).__name__} has no encoder.")
         x = self._check(x, self.data_shape, "encode(x): x")
-        noise = None
-        if self.encoder.kind == "implicit":
-            noise = tf.zeros([tf.shape(x)[0], self.encoder.noise_dim])
-        return self.encoder(x, training=False, noise=noise)[0]
+        if self.encoder.kind != "implicit":
+            return self.encoder(x, training=False)[0]
+        n, k = tf.shape(x)[0], IMPLICIT_MEAN_DRAWS
+        noise = tf.random.stateless_normal(tf.stack([k, self.encoder.noise_dim]), [0x5EED, 0xE4C0DE])
+        copies = tf.reshape(tf.repeat(x[None], k, axis=0), tf.concat([[k * n], tf.shape(x)[1:]], 0))
+        codes = self.encoder(copies, training=False, noise=tf.repeat(noise, n, axis=0))[0]
+        return tf.reduce_mean(tf.reshape(codes, [k, n, self.latent_dim]), axis=0)
 
     def decode(self, z):
         """G(z) in data space (images in [0, 1])."""

@@ -129,7 +129,12 @@ class LSOT(GenerativeModel):
         return tape.gradient(phi, z)  # φ acts row by row, so this is each row's gradient
 
     def sample_codes(self, num_samples, seed=0):
-        """``num_samples`` codes T(z), z ~ P_Z (``sample`` decodes them); the same ``seed`` gives the same codes."""
+        """``num_samples`` codes T(z), z ~ P_Z (``sample`` decodes them); the same ``seed`` gives the same codes.
+
+        A latent sampler fitted to the codes (``fit_sampler``) replaces the jointly trained map.
+        """
+        if self.sampler.needs_fit:
+            return super().sample_codes(num_samples, seed)
         return self.transport(self.prior_sample(num_samples, seed))
 
     # ------------------------------------------------------------- losses
