@@ -48,9 +48,9 @@ import sys
 
 import harness
 
-ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot", "pot_sinkhorn")
+ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot", "pot_sinkhorn", "pot_swae")
 #: The rows with an encoder, whose codes a latent sampler is fitted to.
-AUTOENCODERS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "lsot", "pot_sinkhorn")
+AUTOENCODERS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "lsot", "pot_sinkhorn", "pot_swae")
 SAMPLERS = ("prior", "gmm", "transport", "flow_matching")
 #: The samplers' settings on the protocol: the mixture with pythae's default number of components.
 SAMPLER_PROTOCOL = {"sampler.gmm.components": 10, "sampler.fit_examples": 20000}

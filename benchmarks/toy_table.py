@@ -20,6 +20,13 @@ high-quality share are ``metrics.mode_coverage`` (a sample is high quality withi
 mode centre; a mode is covered by at least a fifth of its uniform share of high-quality
 samples); time is the wall time of ``fit`` (no evaluation, no pre-training), so it depends on
 the machine and its load.
+
+Latent samplers (``--samplers``): every model with an encoder is also sampled from each latent
+sampler fitted to its trained model by the binary (the same workdir run again with
+``sampler.kind``; no retraining), one column each ("modes / high-quality share"), beside the
+modes and high-quality share of its reconstructions of test points: what any sampler can give
+at best, with codes where the data puts them. A recipe whose reconstructions miss modes cannot
+be rescued by any sampler.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import harness
 
 CONFIGS = os.path.join(harness.ROOT, "configs")
 WIDTH_KEYS = ("hidden", "critic_hidden", "transport_hidden")
+SAMPLERS = ("gmm", "transport", "flow_matching")
 
 
 def zoo_rows():
@@ -71,6 +79,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", default="", help="keep the training workdirs here (default: a temporary dir)")
     parser.add_argument("--figure", default="", help="also write a PNG of every model's samples over the data")
+    parser.add_argument("--samplers", default=",".join(SAMPLERS), help="latent samplers fitted to the auto-encoders")
     args = parser.parse_args()
     if args.steps % 4:
         parser.error("--steps must be a multiple of 4 (four epochs, one checkpoint each)")
@@ -89,18 +98,31 @@ def main():
     centers, std = data.toy_modes("eight_gaussians")
     points = data.load_array("eight_gaussians", "train", limit=args.eval_samples)
     coverage = metrics.mode_coverage(points, centers, std)
+    kinds = [k for k in args.samplers.split(",") if k]
+    floor = f"{coverage['modes_covered']}/{coverage['num_modes']} / {coverage['high_quality']:.2f}"
     rows.append(["data (training points)", "—", f"{metrics.wasserstein2(points, reference):.3f}",
-                 f"{coverage['modes_covered']}/{coverage['num_modes']}", f"{coverage['high_quality']:.3f}", "—"])
+                 f"{coverage['modes_covered']}/{coverage['num_modes']}", f"{coverage['high_quality']:.3f}", "—",
+                 floor, *[floor] * len(kinds)])
     for name in names:
         config, source = budgeted_config(name, args)
         print(f"{name}: {source}, {args.steps} steps ...", file=sys.stderr, flush=True)
         try:
             r = train.train_and_evaluate(config, os.path.join(root, name))
         except Exception as e:  # noqa: BLE001  one model's failure (e.g. a NaN loss) is a row, not the end
-            rows.append([name, source, f"failed: {harness.error_line(e)}", "", "", ""])
+            rows.append([name, source, f"failed: {harness.error_line(e)}", "", "", "", "", *[""] * len(kinds)])
             continue
+        fitted = []
+        if "reconstruction_high_quality" in r:
+            for kind in kinds:
+                print(f"{name}: fitting the {kind} sampler ...", file=sys.stderr, flush=True)
+                f = train.train_and_evaluate(harness.override(config, {"sampler.kind": kind}),
+                                             os.path.join(root, name))
+                fitted.append(f"{f['modes_covered']}/{f['num_modes']} / {f['high_quality']:.2f}")
+        recon = (f"{r['reconstruction_modes_covered']}/{r['num_modes']} / {r['reconstruction_high_quality']:.2f}"
+                 if "reconstruction_high_quality" in r else "—")
         rows.append([name, source, f"{r['w2']:.3f}", f"{r['modes_covered']}/{r['num_modes']}",
-                     f"{r['high_quality']:.3f}", f"{r['train_time_s']:.0f}"])
+                     f"{r['high_quality']:.3f}", f"{r['train_time_s']:.0f}", recon,
+                     *(fitted or ["—"] * len(kinds))])
         if args.figure:
             model, _ = workdir.load(os.path.join(root, name))
             pictures.append((name, visualize.points_image(model.sample(args.eval_samples, args.seed).numpy(),
@@ -109,7 +131,9 @@ def main():
     print(f"\nEight Gaussians, {args.steps} steps, batch {args.batch}, widths {tuple(args.hidden)}, d_z = 2, "
           f"seed {args.seed}; {args.eval_samples} samples against as many test points.\n")
     harness.markdown_table(("model", "config", "W2 to data", "modes covered", "high-quality share",
-                            "training time (s)"), rows)
+                            "training time (s)", "reconstructions", *kinds), rows)
+    print("\nThe last columns are modes covered / high-quality share: of the reconstructions of test points, "
+          "and of the samples of each latent sampler fitted to the trained auto-encoder.")
     print(f"\n{harness.machine({'tensorflow': tf.__version__, 'keras': keras.__version__})}; "
           f"load average {harness.loadavg()} at the end.")
     if args.figure:

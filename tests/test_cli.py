@@ -81,6 +81,17 @@ def test_evaluate_a_workdir_its_export_and_a_shipped_model(tmp_path):
         assert f"Wrote {output}" in out and "precision" in out
     code, out = run(sys.executable, "-m", "vegan_tf.evaluate", "--target=wae_mmd_mnist", cwd=tmp_path)
     assert code != 0 and "pass --data" in out
+    # A chosen latent sampler, fitted in memory to the workdir's codes; the workdir is not written.
+    before = sorted(p.name for p in tmp_path.iterdir())
+    output = tmp_path / "gmm.json"
+    code, out = run(sys.executable, "-m", "vegan_tf.evaluate", f"--target={tmp_path}", "--sampler=gmm",
+                    "--num_samples=50", f"--output={output}")
+    assert code == 0, out[-3000:]
+    results = json.loads(output.read_text())
+    assert results["fd"] > 0 and results["prior"]["fd"] > 0 and "prior.fd" in out and "gmm sampler:" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["gmm.json"])
+    code, out = run(sys.executable, "-m", "vegan_tf.evaluate", f"--target={tmp_path / 'export'}", "--sampler=gmm")
+    assert code != 0 and "not a training workdir" in out
 
 
 def test_evaluate_accepts_the_deprecated_workdir_flag_with_a_warning(tmp_path):

@@ -171,12 +171,15 @@ def run_evaluate():
     flags.DEFINE_string("data", "", "The test data (a dataset name or .npz path); default: the workdir's.")
     flags.DEFINE_string("feature_net", "auto", "SavedModel with a `features` signature for FD/KID/precision/recall "
                         "('auto': the shipped one for the data, if any; '' for none).")
+    flags.DEFINE_string("sampler", "", "Score the samples of this latent sampler (prior, gmm, transport, "
+                        "flow_matching), fitted to the target's codes as the training binary fits it ('' for the "
+                        "target's own). Needs a workdir or a shipped model's name.")
     flags.DEFINE_integer("num_samples", 1000, "Test examples and model samples to compare.")
     flags.DEFINE_integer("seed", 0, "Seed of the model samples.")
     flags.DEFINE_string("output", "", "Where to write the JSON (default: <workdir>/evaluation.json for a "
                         "workdir, ./evaluation.json otherwise).")
     _run(_evaluate_main, inspect.cleandoc(evaluate.__doc__) + "\n",
-         ["target", "data", "feature_net", "num_samples", "seed", "output"])
+         ["target", "data", "sampler", "feature_net", "num_samples", "seed", "output"])
 
 
 def _evaluate_main():
@@ -195,15 +198,20 @@ def _evaluate_main():
     if not target:
         sys.exit("vegan-evaluate: --target is required: a training workdir, an exported SavedModel directory, or a "
                  "shipped model's name; `vegan-evaluate --help` says more.")
-    model, data_name, data_dir = evaluate.load_target(target, FLAGS.data or None)
+    if FLAGS.sampler:
+        model, data_name, data_dir = evaluate.fit_target_sampler(target, FLAGS.sampler, FLAGS.data or None)
+    else:
+        model, data_name, data_dir = evaluate.load_target(target, FLAGS.data or None)
     results = evaluate.evaluate_model(model, data_name, data_dir, FLAGS.num_samples, FLAGS.seed,
                                       feature_net=FLAGS.feature_net or None)
     is_workdir = os.path.isfile(os.path.join(target, "config.json"))
     output = FLAGS.output or os.path.join(target if is_workdir else ".", "evaluation.json")
     with open(output, "w") as f:
         json.dump(results, f, indent=2)
-    width = max(map(len, results))
-    print(f"{target} on {data_name}:")
-    for name, value in results.items():
+    shown = {**{k: v for k, v in results.items() if not isinstance(v, dict)},
+             **{f"{k}.{sub}": v for k, d in results.items() if isinstance(d, dict) for sub, v in d.items()}}
+    width = max(map(len, shown))
+    print(f"{target} on {data_name}" + (f", {FLAGS.sampler} sampler:" if FLAGS.sampler else ":"))
+    for name, value in shown.items():
         print(f"  {name:{width}s}  {value:.4g}" if isinstance(value, float) else f"  {name:{width}s}  {value}")
     print(f"Wrote {output}")

@@ -9,13 +9,14 @@ The cookbook's rows differ in D. This module holds each D twice: as pure functio
 tensors (the estimators, tested against numpy, POT and hand values) and as a small
 ``LatentDivergence`` object that the POT model (``vegan_tf.models.POT``) composes:
 
-| name            | D                                       | estimator                                  | adversary      |
-|-----------------|-----------------------------------------|--------------------------------------------|----------------|
-| ``mmd``         | MMD²_k (WAE-MMD)                         | unbiased U-statistic, RBF / IMQ, multi-scale | —              |
-| ``gan``         | Jensen–Shannon (WAE-GAN, AAE)            | non-saturating −E log D(z̃)                 | latent D(z)    |
-| ``kl``          | E_x KL(Q(Z|x) ‖ P_Z), per sample (VAE)   | closed form, Gaussian encoder              | —              |
-| ``adversarial_kl`` | E_x KL(Q(Z|x) ‖ P_Z) (AVB)            | E T(x, z̃), T trained by logistic regression | T(x, z)       |
-| ``sinkhorn``    | Sinkhorn divergence S_ε (Sinkhorn AE)    | debiased, log-domain, global batch          | —              |
+| name                   | D                                      | estimator                                    | adversary     |
+|------------------------|----------------------------------------|----------------------------------------------|---------------|
+| ``mmd``                | MMD²_k (WAE-MMD)                       | unbiased U-statistic, RBF / IMQ, multi-scale | —             |
+| ``gan``                | Jensen–Shannon (WAE-GAN, AAE)          | non-saturating −E log D(z̃)                  | latent D(z)   |
+| ``kl``                 | E_x KL(Q(Z|x) ‖ P_Z), per sample (VAE) | closed form, Gaussian encoder                | —             |
+| ``adversarial_kl``     | E_x KL(Q(Z|x) ‖ P_Z) (AVB)             | E T(x, z̃), T trained by logistic regression | T(x, z)       |
+| ``sinkhorn``           | Sinkhorn divergence S_ε (Sinkhorn AE)  | debiased, log-domain, global batch           | —             |
+| ``sliced_wasserstein`` | sliced Wasserstein SW_p^p (SWAE)       | sorted projections on L random directions, global batch | — |
 
 Pure functions take and return ``tf.Tensor``s and have no state and no noise.
 """
@@ -198,6 +199,44 @@ def gradient_penalty(critic, real, fake, eps, target: float = 1.0):
     return tf.square(guarded_norm(grads) - target)
 
 
+# ------------------------------------------------------------------ sliced Wasserstein
+def random_directions(num, dim, seed):
+    """``num`` directions drawn uniformly on the unit sphere S^{dim−1}, as the columns of a ``[dim, num]`` matrix.
+
+    Normalised standard normal vectors (their law is rotation-invariant, so their directions
+    are uniform on the sphere), from the stateless ``seed`` (``[2]`` integers): the same seed
+    gives the same directions. Drawn by ``distribute.stateless_normal``, so they are the same
+    in TensorFlow's graph and in a step compiled by XLA (up to float rounding).
+    """
+    theta = distribute.stateless_normal(tf.stack([num, dim]), seed)
+    return tf.transpose(tf.math.l2_normalize(theta, axis=1))
+
+
+def sliced_wasserstein(x, y, projections, p=2.0):
+    """The sliced Wasserstein estimate SW_p^p(P, Q) from as many samples x ~ P as y ~ Q, ``[]``.
+
+        SW_p^p ≈ 1/(L n) Σ_{l=1..L} Σ_{m=1..n} |θ_l·x_{i_l[m]} − θ_l·y_{j_l[m]}|^p
+
+    where i_l and j_l sort the projections θ_l·x and θ_l·y: in one dimension the optimal
+    coupling of two empirical measures of n equally weighted points matches them in sorted
+    order, so each slice's W_p^p is exact (Kolouri et al., ICLR 2019: the numerical SW_c that
+    their Algorithm 1 minimises, with c(s, t) = |s − t|^p). This is the p-th power: POT's
+    ``ot.sliced_wasserstein_distance(x, y, projections=projections, p=p)`` returns its p-th root.
+
+    Args:
+      x: ``[n, d]`` samples, e.g. codes from Q_Z.
+      y: ``[n, d]`` samples, e.g. prior draws from P_Z (the same number n).
+      projections: ``[d, L]`` unit directions θ_l as columns (``random_directions``).
+      p: the power of the ground cost |s − t|^p, p ≥ 1.
+    """
+    x, y, projections = (tf.cast(t, tf.float32) for t in (x, y, projections))
+    if x.shape[0] is not None and y.shape[0] is not None and x.shape[0] != y.shape[0]:
+        raise ValueError(f"sliced_wasserstein compares as many samples of each measure, got {x.shape[0]} and "
+                         f"{y.shape[0]}.")
+    gap = tf.sort(tf.matmul(x, projections), axis=0) - tf.sort(tf.matmul(y, projections), axis=0)
+    return tf.reduce_mean(tf.square(gap) if p == 2 else tf.pow(tf.abs(gap), p))
+
+
 # ------------------------------------------------------------------ the composable latent divergences
 class LatentDivergence:
     """D(Q_Z, P_Z) as a part of the POT model: its settings, its penalty and, if adversarial, its adversary's loss.
@@ -375,7 +414,51 @@ class Sinkhorn(LatentDivergence):
                                       tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling)
 
 
-DIVERGENCES = {cls.name: cls for cls in (MMD, Adversarial, KL, AdversarialKL, Sinkhorn)}
+#: The stream of the sliced Wasserstein divergence's random directions (``model.stream_seed``).
+SLICE_SALT = 0x511CE
+
+
+class SlicedWasserstein(LatentDivergence):
+    """The sliced Wasserstein divergence SW_p^p(Q_Z, P_Z): the Sliced-Wasserstein Auto-Encoder (SWAE).
+
+    Kolouri, Pope, Martin & Rohde, "Sliced Wasserstein Auto-Encoders", ICLR 2019 (arXiv
+    1804.01947, "Sliced-Wasserstein Autoencoder: An Embarrassingly Simple Generative Model"):
+    minimise E c(X, G(Z)) + λ · SW_c(Q_Z, P_Z), where SW_c averages over directions θ uniform on
+    the sphere the one-dimensional transport cost between the projections θ·z of Q_Z and of P_Z.
+    Their numerical SW_c (the estimate their Algorithm 1 minimises) projects a batch of M codes
+    and M prior draws on L random directions, sorts each projection and averages c over the
+    sorted pairs and the directions; ``sliced_wasserstein`` is that estimate, c(s, t) = |s − t|^p.
+
+    Read here: p = ``sw_p`` (2, the squared cost of their code's MNIST runs) and the
+    penalty is SW_p^p, not its p-th root: SWAE's loss adds λ times this mean of squared sorted
+    differences (the gradient of the root would blow up as the codes reach the prior). L =
+    ``num_projections`` (50, their code's MNIST runs). The directions (normalised Gaussian draws,
+    ``random_directions``) and the prior draws are new at every step, drawn by the model's
+    stateless noise (stream ``SLICE_SALT`` and the prior's), so a step is deterministic and the
+    same on every replica. A batch statistic: the codes of every replica are gathered and matched
+    against one prior batch of the global size, so R replicas give the one-device estimate.
+    Logged as ``sw``.
+    """
+
+    name, logged = "sliced_wasserstein", "sw"
+
+    def __init__(self, num_projections=50, sw_p=2.0):
+        if int(num_projections) < 1:
+            raise ValueError(f"num_projections must be at least 1, got {num_projections}.")
+        if not float(sw_p) >= 1.0:
+            raise ValueError(f"sw_p must be at least 1 (the ground cost |s − t|^p), got {sw_p}.")
+        self.num_projections, self.sw_p = int(num_projections), float(sw_p)
+
+    def directions(self, model):
+        """The step's L directions, ``[latent_dim, L]`` (the same on every replica)."""
+        return random_directions(self.num_projections, model.latent_dim, model.stream_seed(SLICE_SALT))
+
+    def penalty(self, model, x, codes, training):
+        pz = model.prior_draws(tf.shape(codes.z)[0], "global")
+        return sliced_wasserstein(distribute.gather(codes.z), pz, self.directions(model), self.sw_p)
+
+
+DIVERGENCES = {cls.name: cls for cls in (MMD, Adversarial, KL, AdversarialKL, Sinkhorn, SlicedWasserstein)}
 
 
 def settings(cls):

@@ -16,7 +16,8 @@ that the training binary writes at the end of a run (``metrics.json``):
   whose latent sampler is fitted, the same sample scores of prior draws under
   ``prior`` (what the fitted sampler gains);
 * 2-D points: the exact 2-Wasserstein distance between samples and test points,
-  and, for the Gaussian-mixture sets, modes covered and the high-quality share.
+  and, for the Gaussian-mixture sets, modes covered and the high-quality share (of the
+  samples, and of the reconstructions of test points for an auto-encoder).
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
             results["modes_covered"] = int(coverage["modes_covered"])
             results["num_modes"] = int(coverage["num_modes"])
             results["high_quality"] = float(coverage["high_quality"])
+            if "test_reconstruction_l2sq" in results:  # what the auto-encoder gives where the data puts its codes
+                coverage = metrics.mode_coverage(recon, centers, std)
+                results["reconstruction_modes_covered"] = int(coverage["modes_covered"])
+                results["reconstruction_high_quality"] = float(coverage["high_quality"])
         return results
     results["sample_sharpness"] = float(metrics.sharpness(samples))
     results["real_sharpness"] = float(metrics.sharpness(real))
@@ -125,6 +130,42 @@ def load_target(target, data_name=None):
     if arrays.is_npz(str(data_name)) and not os.path.isfile(arrays.path_of(str(data_name))):
         raise ValueError(f"{target} was trained on {data_name!r}, which is not on this machine: pass --data with "
                          f"its path, e.g. --data=/path/to/{pathlib.Path(arrays.path_of(str(data_name))).name}.")
+    return model, data_name, data_dir
+
+
+def fit_target_sampler(target, kind, data_name=None):
+    """``(model, data_name, data_dir)`` of a workdir or a shipped model's name, with latent sampler ``kind`` fitted.
+
+    The sampler is fitted in memory as the training binary fits it (``train.sampler_codes``: the
+    codes, their number and the seed of the target's config; the kind's settings from the config,
+    or the defaults), so its scores are those the binary would report; nothing is written.
+    """
+    from vegan_tf import config as config_lib
+    from vegan_tf import pretrained, samplers, train
+
+    path = pathlib.Path(target)
+    if (path / "config.json").is_file():
+        model, config = workdir.load(str(path))
+    elif path.exists():
+        raise ValueError(f"--sampler needs the Keras model: {target} is not a training workdir. Pass a workdir or a "
+                         f"shipped model's name.")
+    else:
+        model = pretrained.load_model(str(target))
+        config = workdir.read_config(str(pathlib.Path(pretrained.load(str(target)).path).parent))
+    data_name, data_dir = data_name or config.data.name, config.data.data_dir
+    base = config_lib.base_config(config.model.name).sampler
+    if config.get("sampler") is None:  # a run of vegan_tf 0.2
+        config.sampler = base
+    config.sampler.kind = kind
+    if kind not in config.sampler and kind in base:
+        config.sampler[kind] = base[kind]
+    config.data.name = data_name
+    settings = samplers.sampler_class(kind).validate(**config.sampler.get(kind, {}))
+    model.set_sampler(kind, **settings)
+    if model.sampler.needs_fit:
+        fitted = model.sampler.fresh()
+        fitted.fit(train.sampler_codes(model, config), seed=config.seed)
+        model.sampler.set_weights(fitted.get_weights())
     return model, data_name, data_dir
 
 

@@ -185,9 +185,7 @@ def fit_sampler(model, config, workdir):
     with open(os.path.join(directory, "sampler.json"), "w") as f:
         json.dump(workdir_lib.sampler_spec(config, step), f, indent=2)
     start = time.time()
-    train = data.get_dataset(config.data.name, "train", batch_size=min(500, s.fit_examples), shuffle=False,
-                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=s.fit_examples)
-    codes = model.collect_codes(train, s.codes, s.fit_examples, seed=config.seed)
+    codes = sampler_codes(model, config)
     resumed = int(fitting.fit_step.numpy())
     print(f"Fitting the {s.kind!r} latent sampler to {len(codes)} codes ({s.codes})"
           + (f", from update {resumed} of {fitting.fit_steps}" if resumed else "") + "...")
@@ -218,6 +216,15 @@ def _same_export(base, step, sampler):
                 and _damaged_export(path) is None):
             return path
     return None
+
+
+def sampler_codes(model, config):
+    """The codes a latent sampler of ``config`` is fitted to: ``sampler.codes`` of the first ``sampler.fit_examples``
+    training images in file order, seeded by ``config.seed`` (numpy ``[N, latent_dim]``)."""
+    s = config.sampler
+    train = data.get_dataset(config.data.name, "train", batch_size=min(500, s.fit_examples), shuffle=False,
+                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=s.fit_examples)
+    return model.collect_codes(train, s.codes, s.fit_examples, seed=config.seed)
 
 
 def _damaged_export(path):

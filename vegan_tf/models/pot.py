@@ -27,7 +27,8 @@ class POT(GenerativeModel):
     * the encoder Q(Z|X): the ``encoder`` network's ``kind`` (deterministic, Gaussian,
       implicit), ``vegan_tf.networks.Encoder``; codes are reparameterised draws;
     * the latent divergence D: ``divergence`` (``mmd``, ``gan``, ``kl``, ``adversarial_kl``,
-      ``sinkhorn``) with its settings as further keyword arguments (``kernel``, ``epsilon``, …),
+      ``sinkhorn``, ``sliced_wasserstein``) with its settings as further keyword arguments
+      (``kernel``, ``epsilon``, ``num_projections``, …),
       ``vegan_tf.divergences``; an adversarial D trains its ``discriminator`` network
       (D(z) for ``gan``, T(x, z) for ``adversarial_kl``) as the player ``adversary_optimizer``;
     * λ: ``lam``.
@@ -37,21 +38,22 @@ class POT(GenerativeModel):
     (c, deterministic, MMD, λ), WAE-GAN (c, deterministic, JS via D(z), λ), the VAE
     (−log p(x|z), Gaussian, per-sample KL, 1), AVB (−log p(x|z), implicit, KL estimated by
     T(x, z), 1); the Sinkhorn auto-encoder (Patrini et al. 2019) is (c, deterministic,
-    Sinkhorn, λ), which ``configs/pot_sinkhorn_*.py`` compose.
+    Sinkhorn, λ), which ``configs/pot_sinkhorn_*.py`` compose, and SWAE (Kolouri et al. 2019)
+    (c, deterministic, sliced Wasserstein, λ), which ``configs/pot_swae_*.py`` compose.
 
     One training step: with an adversarial D, the discriminator descends its loss (weighted by
     λ, as the WAE paper's Algorithm 1 writes it; this does not move its optimum) on the codes
     of the encoder before the step; encoder and decoder descend the objective above. The order
     is the divergence's (``adversary_first``): WAE-GAN's Algorithm 1 updates D first, AVB's
     Algorithm 1 takes both gradients at the same point. Logged: ``loss``, ``reconstruction``,
-    the penalty (under the divergence's name: ``mmd``, ``penalty``, ``kl``, ``sinkhorn``),
+    the penalty (under the divergence's name: ``mmd``, ``penalty``, ``kl``, ``sinkhorn``, ``sw``),
     the divergence's ``diagnostics`` (Sinkhorn: the solver's marginal error and iterations),
     ``adversary`` (D's loss), and ``elbo`` = −(reconstruction + KL estimate) when the cost is a
     likelihood and D estimates the KL (whatever λ trains).
 
     Replicas: the reconstruction and the adversarial terms are means of per-example terms
-    (their per-replica means, each divided by R, sum to the global batch's); MMD and Sinkhorn
-    are batch statistics and computed on the gathered global batch.
+    (their per-replica means, each divided by R, sum to the global batch's); MMD, Sinkhorn and
+    sliced Wasserstein are batch statistics and computed on the gathered global batch.
 
     Args:
       decoder, encoder, prior_scale, seed: see ``GenerativeModel``.
