@@ -94,6 +94,12 @@ def _choice(*options):
     return check
 
 
+def prior_draws(num_samples, seed, latent_dim, prior_scale=1.0):
+    """``num_samples`` draws of N(0, σ_z² I) from an integer ``seed``, stateless: what every model's prior samples."""
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(_PRIOR_SALT, tf.int64)])
+    return prior_scale * tf.random.stateless_normal(tf.stack([num_samples, latent_dim]), seed)
+
+
 def as_codes(codes, latent_dim):
     """``codes`` as a float64 numpy array ``[N, latent_dim]``, checked (finite, at least two rows)."""
     codes = np.asarray(codes, np.float64)
@@ -118,7 +124,7 @@ class LatentSampler(keras.layers.Layer):
     kind = None
     #: Whether the sampler is fitted to codes (all but the prior).
     needs_fit = True
-    #: Setting name -> its check ``(name, value) -> value``; a class adds its own to its bases'.
+    #: Setting name -> its check ``value -> value`` (raising ``_Refused``); a class adds its own to its bases'.
     checks = {"latent_dim": _int(1), "prior_scale": _number(0, strict=True)}
 
     def __init__(self, latent_dim, prior_scale=1.0, **kwargs):
@@ -173,9 +179,8 @@ class LatentSampler(keras.layers.Layer):
 
     # ------------------------------------------------------------ sampling
     def prior(self, num_samples, seed):
-        """``num_samples`` draws of P_Z from an integer seed (those of ``GenerativeModel.prior_sample``)."""
-        seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(_PRIOR_SALT, tf.int64)])
-        return self.prior_scale * tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]), seed)
+        """``num_samples`` draws of P_Z from an integer seed (``prior_draws``)."""
+        return prior_draws(num_samples, seed, self.latent_dim, self.prior_scale)
 
     def sample(self, num_samples, seed=0):
         """``num_samples`` codes ``[num_samples, latent_dim]``; the same ``seed`` gives the same codes."""
@@ -606,4 +611,4 @@ def get(sampler=None, latent_dim=None, prior_scale=1.0, **settings):
 
 __all__ = ["COMPONENT_CANDIDATES", "FlowMatchingSampler", "GaussianMixtureSampler", "LatentSampler", "PriorSampler",
            "SAMPLERS", "TransportSampler", "default_settings", "fit_mixture", "get", "mixture_log_likelihood",
-           "sampler_class"]
+           "prior_draws", "sampler_class"]

@@ -333,8 +333,7 @@ class GenerativeModel(keras.Model):
 
     def prior_sample(self, num_samples, seed):
         """``num_samples`` draws of P_Z from an integer ``seed`` (stateless: same seed, same draws)."""
-        seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
-        return self.prior_scale * tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]), seed)
+        return samplers_lib.prior_draws(num_samples, seed, self.latent_dim, self.prior_scale)
 
     # ------------------------------------------------------------- public API
     def _check(self, t, expected, what):
