@@ -93,11 +93,13 @@ def train_row(row, seed, args):
     kinds = [k for k in args.samplers if k == "prior" or row in AUTOENCODERS]
     out = {}
     for kind in kinds:
-        path = os.path.join(workdir, f"metrics-{kind}.json")
+        codes = "" if kind == "prior" or args.codes == "draw" else f"-{args.codes}"
+        path = os.path.join(workdir, f"metrics-{kind}{codes}.json")
         if not os.path.exists(path):
             what = f"training {args.steps} steps" if kind == "prior" else f"fitting the {kind} sampler"
             print(f"{row} (seed {seed}): {what} in {workdir} ...", file=sys.stderr, flush=True)
-            config = harness.load_config(f"configs/{row}_mnist.py", {**overrides, "sampler.kind": kind})
+            config = harness.load_config(f"configs/{row}_mnist.py", {**overrides, "sampler.kind": kind,
+                                                                      "sampler.codes": args.codes})
             train.train_and_evaluate(config, workdir)
             os.replace(os.path.join(workdir, "metrics.json"), path)
         with open(path) as f:
@@ -179,6 +181,9 @@ def main():
     parser.add_argument("--tag", default="", help="the rows' workdirs go under <workdir>[/conv]/<tag>/")
     parser.add_argument("--seeds", default="0,1", help="seeds of every row (config.seed; pythae's --seed)")
     parser.add_argument("--samplers", default=",".join(SAMPLERS), help="latent samplers of the auto-encoding rows")
+    parser.add_argument("--codes", default="draw", choices=("draw", "mean"),
+                        help="the codes the samplers are fitted to (sampler.codes): one draw of Q(Z|x) per image, or "
+                             "the mean code; kept apart as metrics-<kind>-mean.json, the trained workdir is shared")
     parser.add_argument("--json", default="", help="also write every row's per-seed metrics to this file")
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
@@ -209,8 +214,9 @@ def main():
     nets = ("DCGAN-style conv 16-32-64-128 / 128-64-32 with batch norm, d_z = 8" if args.arch == "conv"
             else "MLP 784-512-16")
     seeds = ", ".join(map(str, args.seeds))
-    print(f"\nMNIST, {nets}, batch 100, {args.steps} steps, constant learning rate, seeds {seeds} (means); 1,000 "
-          f"samples against 1,000 test images, features of saved_models/feature_nets/mnist. {harness.machine()}\n")
+    print(f"\nMNIST, {nets}, batch 100, {args.steps} steps, constant learning rate, seeds {seeds} (means); samplers "
+          f"fitted to codes '{args.codes}'; 1,000 samples against 1,000 test images, features of "
+          f"saved_models/feature_nets/mnist. {harness.machine()}\n")
     print_tables(rows, args.samplers)
 
 

@@ -35,7 +35,7 @@ def test_the_binary_fits_the_sampler_after_training_and_exports_it(tmp_path):
     assert metrics["sampler"]["kind"] == "gmm" and metrics["sampler"]["components"] == 2
     assert metrics["sampler"]["num_codes"] == 200
     assert set(metrics["prior"]) >= {"fd", "kid"} and metrics["fd"] > 0  # the prior's scores beside the sampler's
-    assert metrics["reconstruction_fd"] > 0
+    assert metrics["reconstruction_fd"] > 0 and metrics["held_out_fd"] > 0
     metadata = export.read_metadata(str(tmp_path / "export" / "4"))
     assert metadata["sampler"] == {"kind": "gmm", "components": 2, "max_components": 30}
     assert metadata["step"] == 4
@@ -123,3 +123,15 @@ def test_a_model_without_an_encoder_is_refused_a_fitted_sampler(tmp_path):
     with pytest.raises(ValueError, match="no encoder.*sampler.kind=prior"):
         train.train_and_evaluate(config, str(tmp_path / "run"))
     assert not (tmp_path / "run").exists()
+
+
+def test_the_held_out_end_of_the_training_split_is_never_fitted():
+    from vegan_tf import data, evaluate, workdir as workdir_lib
+
+    config = sampler_config()
+    config.sampler.fit_examples = 10**6
+    model = workdir_lib.build_model(config)
+    codes = train.sampler_codes(model, config)
+    held_out = evaluate.held_out_images("digits")
+    assert len(codes) + len(held_out) == data.dataset_info("digits").num_train == 1500
+    np.testing.assert_array_equal(held_out, data.load_array("digits", "train")[-len(held_out):])

@@ -14,7 +14,9 @@ that the training binary writes at the end of a run (``metrics.json``):
   the reconstructions of as many training images (``reconstruction_fd``: what the
   auto-encoder can give at best, with codes where the data puts them); for a model
   whose latent sampler is fitted, the same sample scores of prior draws under
-  ``prior`` (what the fitted sampler gains);
+  ``prior`` (what the fitted sampler gains); and ``held_out_fd``, the FD of the samples
+  against the held-out end of the training split (``held_out_images``), on which a
+  sampler is chosen without looking at the test images;
 * 2-D points: the exact 2-Wasserstein distance between samples and test points,
   and, for the Gaussian-mixture sets, modes covered and the high-quality share (of the
   samples, and of the reconstructions of test points for an auto-encoder).
@@ -31,6 +33,24 @@ from vegan_tf import data, divergences, metrics, workdir
 from vegan_tf.data import arrays
 from vegan_tf.metrics import feature_net as feature_net_lib
 from vegan_tf.metrics import quality
+
+
+def held_out_count(num_train):
+    """How many images at the end of a training split of ``num_train`` are held out: a tenth, at most 1,000."""
+    return min(1000, num_train // 10)
+
+
+def held_out_images(data_name, data_dir=None):
+    """The held-out end of the training split (``held_out_count``): no latent sampler is fitted to their codes.
+
+    ``None`` where the split's size is not known without reading it (TFDS sets without metadata).
+    """
+    num_train = data.dataset_info(data_name).num_train
+    if not num_train or not held_out_count(num_train):
+        return None
+    ds = data.get_dataset(data_name, "train", shuffle=False, data_dir=data_dir or None)
+    count = held_out_count(num_train)
+    return np.stack(list(ds.skip(num_train - count).take(count).as_numpy_iterator()))
 
 
 def _in_batches(fn, n, size=500):
@@ -85,7 +105,11 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
     if path:
         features = feature_net_lib.FeatureNet(path)
         real_features = features(real)
-        results.update(quality.scores(real_features, features(samples)))
+        sample_features = features(samples)
+        results.update(quality.scores(real_features, sample_features))
+        held_out = held_out_images(data_name, data_dir)
+        if held_out is not None:
+            results["held_out_fd"] = float(quality.fid_from_activations(features(held_out), sample_features))
         results["feature_net"] = os.path.basename(os.path.normpath(path))
         if "test_reconstruction_l2sq" in results:
             train = data.load_array(data_name, "train", limit=n, data_dir=data_dir or None)

@@ -220,11 +220,19 @@ def _same_export(base, step, sampler):
 
 def sampler_codes(model, config):
     """The codes a latent sampler of ``config`` is fitted to: ``sampler.codes`` of the first ``sampler.fit_examples``
-    training images in file order, seeded by ``config.seed`` (numpy ``[N, latent_dim]``)."""
+    training images in file order, seeded by ``config.seed`` (numpy ``[N, latent_dim]``).
+
+    The held-out end of the split (``evaluate.held_out_images``, on which samplers are compared)
+    is never among them.
+    """
     s = config.sampler
-    train = data.get_dataset(config.data.name, "train", batch_size=min(500, s.fit_examples), shuffle=False,
-                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=s.fit_examples)
-    return model.collect_codes(train, s.codes, s.fit_examples, seed=config.seed)
+    limit = s.fit_examples
+    num_train = data.dataset_info(config.data.name).num_train
+    if num_train:
+        limit = min(limit, num_train - evaluate.held_out_count(num_train))
+    train = data.get_dataset(config.data.name, "train", batch_size=min(500, limit), shuffle=False,
+                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=limit)
+    return model.collect_codes(train, s.codes, limit, seed=config.seed)
 
 
 def _damaged_export(path):
