@@ -249,3 +249,25 @@ def test_sync_batch_norm_is_a_config_key_and_gives_the_one_device_step(two_repli
     assert_weights_close(*steps[True], rtol=1e-4, atol=1e-5)
     with pytest.raises(AssertionError):
         assert_weights_close(*steps[False], rtol=1e-4, atol=1e-5)
+
+
+def test_the_chief_fits_the_latent_sampler_of_a_multi_worker_run(tmp_path):
+    """The chief fits the sampler to the codes after training (the other worker writes none): the one-device fit."""
+    run, logs = tmp_path / "run", tmp_path / "logs"
+    logs.mkdir()
+    gmm = ["--config.sampler.kind=gmm", "--config.sampler.gmm.components=2", "--config.sampler.fit_examples=300"]
+    workers = start_cluster(train_argv(run, 4, 2) + gmm, log_dir=str(logs))
+    try:
+        config = one_device_config(4, 2)
+        config.sampler.kind, config.sampler.gmm.components, config.sampler.fit_examples = "gmm", 2, 300
+        train.train_and_evaluate(config, str(tmp_path / "one_device"))
+    finally:
+        codes, _ = finish(workers)
+    assert codes == [0, 0], (logs / "worker-0.log").read_text()[-3000:] + (logs / "worker-1.log").read_text()[-3000:]
+    assert json.loads((run / "metrics.json").read_text())["sampler"]["num_codes"] == 300
+    assert not list(run.glob(".worker-*/samplers"))
+    cluster, _ = workdir.load(str(run))
+    single, _ = workdir.load(str(tmp_path / "one_device"))
+    assert cluster.sampler.fitted
+    for a, b in zip(cluster.sampler.get_weights(), single.sampler.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
