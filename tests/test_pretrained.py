@@ -171,6 +171,26 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
     assert (entry / "4" / "saved_model.pb").is_file() and (entry / "model.keras").is_file()
 
 
+def test_a_shipped_entry_keeps_its_fitted_latent_sampler(tmp_path):
+    config = tiny_config("wae_mmd")
+    config.model.pretrain_encoder, config.model.hidden = False, (16,)
+    config.train.num_steps, config.train.steps_per_epoch, config.train.eval_samples = 4, 2, 32
+    run = tmp_path / "run"
+    train.train_and_evaluate(config, str(run))
+    config.sampler.kind, config.sampler.gmm.components = "gmm", 2
+    train.train_and_evaluate(config, str(run))  # the mixture fitted to the finished run: export version 5
+    root = tmp_path / "saved_models"
+    entry = pretrained.ship(run, "tiny_gmm", root=root)
+    assert sorted(p.name for p in entry.iterdir()) == ["5", "README.md", "config.json", "metrics.json", "model.keras"]
+    readme = (entry / "README.md").read_text()
+    assert "`gmm` latent sampler fitted to" in readme and "prior draws: fd" in readme
+    keras_model = pretrained.load_model("tiny_gmm", root=root)
+    assert keras_model.sampler.kind == "gmm" and keras_model.sampler.fitted
+    served = pretrained.load("tiny_gmm", root=root)
+    np.testing.assert_allclose(served.sample(4, seed=3), keras_model.sample(4, seed=3), atol=1e-5)
+    np.testing.assert_allclose(served.sample_codes(4, seed=3), keras_model.sample_codes(4, seed=3), atol=1e-5)
+
+
 #: How far a shipped model's FD, recomputed here, may be from its card's: the samples are the same
 #: (the export's `sample` with the evaluation's seeds), so only float round-off (oneDNN kernels, the
 #: SavedModel's graph against the Keras model's) separates them.

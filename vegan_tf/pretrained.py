@@ -335,14 +335,18 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     exported = versions(source / "export") if (source / "export").is_dir() else []
     if not exported:
         raise FileNotFoundError(f"{source}/export has no version: train with --config.train.export=True.")
+    from vegan_tf import export
+
     metrics = json.loads((source / "metrics.json").read_text())
-    if metrics.get("step") != exported[0]:
+    exported_step = export.read_metadata(str(source / "export" / str(exported[0]))).get("step", exported[0])
+    if metrics.get("step") != exported_step:
         raise ValueError(f"{source}/metrics.json is of step {metrics.get('step')}, the newest export of step "
-                         f"{exported[0]}: evaluate the workdir again (python -m vegan_tf.evaluate) or train it on.")
+                         f"{exported_step}: evaluate the workdir again (python -m vegan_tf.evaluate) or train it on.")
     trained, config = workdir_lib.load(str(source))
     bare = models.build(config.model, data.dataset_info(config.data.name).shape)  # uncompiled: no optimizer state
     bare.build()
     bare.set_weights(trained.get_weights())
+    bare.set_sampler(trained.sampler)  # the fitted latent sampler, saved with the model
 
     zoo = pathlib.Path(root) if root else _zoo_dir(None)
     zoo.mkdir(parents=True, exist_ok=True)
@@ -382,9 +386,16 @@ def model_card(name, config, metrics, command="", machine="", notes=""):
     net = (f"MLP {'-'.join(map(str, m.hidden))}" if m.arch == "mlp" else f"conv {m.get('filters', '')} / "
            f"decoder {m.get('decoder_filters', '')}") + f", d_z = {m.latent_dim}"
     rows = [(key, metrics[key]) for key in ("fd", "kid", "precision", "recall", "density", "coverage",
-                                            "relative_sharpness", "test_reconstruction_l2sq", "latent_mmd")
+                                            "relative_sharpness", "held_out_fd", "test_reconstruction_l2sq",
+                                            "reconstruction_fd", "latent_mmd")
             if key in metrics]
+    rows += [(f"prior draws: {key}", value) for key, value in metrics.get("prior", {}).items() if key in ("fd", "kid")]
     table = "\n".join(f"| {key} | {value:.4g} |" for key, value in rows)
+    fit = metrics.get("sampler")
+    sampler = (f"Samples decode the codes of a `{fit['kind']}` latent sampler fitted to {fit.get('num_codes')} codes "
+               f"({fit.get('codes')}) of training images in {fit.get('fit_time_s')} s"
+               + (f", {fit['components']} components" if "components" in fit else "") + "; the prior's scores "
+               f"are beside its own." if fit else "Samples decode prior draws.")
     lines = [
         f"# `{name}`", "",
         f"`{m.name}` trained on `{pathlib.Path(str(config.data.name)).stem}` ({net}; batch "
@@ -399,9 +410,10 @@ def model_card(name, config, metrics, command="", machine="", notes=""):
     ]
     if command:
         lines += ["Trained by", "", "```bash", command.strip(), "```", ""]
-    lines += [f"Scores on {metrics.get('num_eval', '')} samples against test images "
+    lines += [sampler, "", f"Scores on {metrics.get('num_eval', '')} samples against test images "
               f"(feature network `{metrics.get('feature_net', 'none')}`; `python -m vegan_tf.evaluate "
-              f"--target={name}`):", "", "| metric | value |", "|---|---:|", table, ""]
+              f"--target={name}`; `held_out_fd` against held-out training images):", "", "| metric | value |",
+              "|---|---:|", table, ""]
     if notes:
         lines += [notes.strip(), ""]
     lines += ["Files: the TF Serving version folder, `model.keras` (the trained model, uncompiled: "
