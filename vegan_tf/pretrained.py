@@ -307,7 +307,8 @@ _LOCAL_KEYS = ("files",)
 def ship(workdir, name, root=None, command="", machine="", notes=""):
     """Makes a finished training workdir the zoo entry ``<root>/<name>``; returns the entry's path.
 
-    The entry holds the run's newest export (``<step>/``), ``model.keras`` (the trained model,
+    The entry holds the run's export (the newest ``<version>/`` of the step of ``metrics.json`` and the
+    latent sampler of ``config.json``), ``model.keras`` (the trained model,
     uncompiled: without the optimizers' state, a third of the size; ``load_model`` compiles it with
     the run's optimizers, so ``fit`` continues from fresh moments as a preset does),
     the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on: a
@@ -338,11 +339,18 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     from vegan_tf import export
 
     metrics = json.loads((source / "metrics.json").read_text())
-    exported_step = export.read_metadata(str(source / "export" / str(exported[0]))).get("step", exported[0])
-    if metrics.get("step") != exported_step:
-        raise ValueError(f"{source}/metrics.json is of step {metrics.get('step')}, the newest export of step "
-                         f"{exported_step}: evaluate the workdir again (python -m vegan_tf.evaluate) or train it on.")
     trained, config = workdir_lib.load(str(source))
+    sampler = export.sampler_settings(trained.sampler)
+
+    def of_this_run(version):  # the export of the run's step and latent sampler
+        metadata = export.read_metadata(str(source / "export" / str(version)))
+        return (metadata.get("step", version), metadata.get("sampler", {"kind": "prior"})) == (metrics.get("step"),
+                                                                                              sampler)
+    exported = [v for v in exported if of_this_run(v)]
+    if not exported:
+        raise ValueError(f"{source}/export has no version of step {metrics.get('step')} with the {sampler['kind']!r} "
+                         f"latent sampler of its config.json: run the training binary on the workdir again (it "
+                         f"exports it), or evaluate the workdir again (python -m vegan_tf.evaluate).")
     bare = models.build(config.model, data.dataset_info(config.data.name).shape)  # uncompiled: no optimizer state
     bare.build()
     bare.set_weights(trained.get_weights())
