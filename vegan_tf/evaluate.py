@@ -187,9 +187,7 @@ def fit_target_sampler(target, kind, data_name=None):
     settings = samplers.sampler_class(kind).validate(**config.sampler.get(kind, {}))
     model.set_sampler(kind, **settings)
     if model.sampler.needs_fit:
-        fitted = model.sampler.fresh()
-        fitted.fit(train.sampler_codes(model, config), seed=config.seed)
-        model.sampler.set_weights(fitted.get_weights())
+        samplers.fit_into(model.sampler, train.sampler_codes(model, config), seed=config.seed)
     return model, data_name, data_dir
 
 

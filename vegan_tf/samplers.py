@@ -576,6 +576,21 @@ class FlowMatchingSampler(_NetworkSampler):
 
 
 #: Sampler kinds by the name ``config.sampler.kind`` takes.
+def fit_into(target, codes, seed=0, fitting=None, **options):
+    """Fits ``target``'s kind and settings to ``codes`` and copies the fitted state into ``target``; returns the fit's info.
+
+    The fit runs on ``fitting``: a fresh copy of ``target`` (``target.fresh()``, the default) or
+    one restored from a checkpoint of an interrupted fit. ``target`` is written only when the
+    fit has ended, so a fit that fails leaves it as it was, and a ``target`` built under a
+    distribution strategy gets the fitted state on every replica. ``options`` go to ``fit``
+    (a network sampler's ``optimizer``, ``callback``, ``callback_every``).
+    """
+    fitting = target.fresh() if fitting is None else fitting
+    info = fitting.fit(codes, seed=seed, **options)
+    target.set_weights(fitting.get_weights())
+    return info
+
+
 SAMPLERS = {cls.kind: cls for cls in (PriorSampler, GaussianMixtureSampler, TransportSampler, FlowMatchingSampler)}
 
 

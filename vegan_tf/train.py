@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 from vegan_tf import callbacks as callbacks_lib
-from vegan_tf import data, distribute, evaluate, export, visualize, workdir as workdir_lib
+from vegan_tf import data, distribute, evaluate, export, samplers, visualize, workdir as workdir_lib
 from vegan_tf.workdir import CheckpointError  # noqa: F401 - part of the binary's documented errors
 
 
@@ -182,25 +182,22 @@ def fit_sampler(model, config, workdir):
         with open(info_path) as f:
             return json.load(f)
     os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "sampler.json"), "w") as f:
-        json.dump(workdir_lib.sampler_spec(config, step), f, indent=2)
+    workdir_lib.write_text(os.path.join(directory, "sampler.json"), json.dumps(workdir_lib.sampler_spec(config, step),
+                                                                              indent=2))
     start = time.time()
     codes = sampler_codes(model, config)
     resumed = int(fitting.fit_step.numpy())
     print(f"Fitting the {s.kind!r} latent sampler to {len(codes)} codes ({s.codes})"
           + (f", from update {resumed} of {fitting.fit_steps}" if resumed else "") + "...")
-    if optimizer is None:
-        info = fitting.fit(codes, seed=config.seed)
-    else:
-        info = fitting.fit(codes, seed=config.seed, optimizer=optimizer, callback_every=SAMPLER_CHECKPOINT_EVERY,
-                           callback=lambda k: manager.save(checkpoint_number=k))
+    options = {} if optimizer is None else dict(optimizer=optimizer, callback_every=SAMPLER_CHECKPOINT_EVERY,
+                                                callback=lambda k: manager.save(checkpoint_number=k))
+    info = samplers.fit_into(model.sampler, codes, config.seed, fitting=fitting, **options)
     info = {"kind": s.kind, "codes": s.codes, "num_codes": int(len(codes)), "fit_time_s": round(time.time() - start, 2),
             **{k: v for k, v in info.items() if k != "held_out_log_likelihood"},
             **({"held_out_log_likelihood": {str(k): v for k, v in info["held_out_log_likelihood"].items()}}
                if "held_out_log_likelihood" in info else {})}
     workdir_lib.write_text(info_path, json.dumps(info, indent=2))  # before the checkpoint that marks the fit done
     manager.save(checkpoint_number=fitting.fit_steps)
-    model.sampler.set_weights(fitting.get_weights())
     print(f"Fitted the {s.kind!r} latent sampler in {info['fit_time_s']} s: "
           + ", ".join(f"{k} {v}" for k, v in info.items() if k in ("components", "log_likelihood", "fit_loss")) + ".")
     return info

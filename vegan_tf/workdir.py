@@ -450,7 +450,8 @@ def write_checkpoint_state(directory, step):
 def sampler_spec(config, step):
     """What a fitted latent sampler depends on: its kind and settings, the codes, the seed and the model's step."""
     s = config.sampler
-    settings = json.loads(json.dumps(s.get(s.kind, {}).to_dict() if s.get(s.kind) else {}))
+    settings = s[s.kind].to_dict() if s.get(s.kind) else {}
+    settings = json.loads(json.dumps(settings))  # as sampler.json holds it (tuples as lists), so specs compare equal
     return {"kind": s.kind, "settings": settings, "codes": s.codes, "fit_examples": s.fit_examples,
             "seed": config.seed, "step": int(step)}
 

@@ -475,12 +475,9 @@ class GenerativeModel(keras.Model):
         leaves the model's sampler as it was.
         """
         target = self.sampler if sampler is None and not settings else self._sampler_for(sampler, **settings)
-        if target.needs_fit:
-            fitted = target.fresh()
-            info = fitted.fit(self.collect_codes(dataset, codes, limit, seed), seed=seed)
-            target.set_weights(fitted.get_weights())
+        info = samplers_lib.fit_into(target, self.collect_codes(dataset, codes, limit, seed), seed) if target.needs_fit else {}
         self.set_sampler(target)
-        return info if target.needs_fit else {}
+        return info
 
     def reconstruction(self, x, z, training):
         """E c(X, G(z)) over the batch, with the model's ``cost_fn``."""
