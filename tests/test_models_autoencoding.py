@@ -243,6 +243,44 @@ def test_avb_adversary_and_elbo_match_numpy():
     assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - t_q), rel=1e-5)
 
 
+def test_avb_adaptive_contrast_matches_numpy():
+    """Sec. 3.3: T tells standardised codes z̄ = (z − μ(x)) / σ(x) from ε ~ N(0, I), and the encoder's
+    KL estimate is E_q [T(x, z̄) + log r(z|x) − log p(z)] with r = N(μ(x), σ²(x)), the moments over
+    ``contrast_draws`` codes of each x, z the first of them."""
+    k, prior_scale = 4, 1.5
+    dec, enc = nets("implicit", noise_dim=3)
+    model = models.AVB(dec, enc, networks.Critic(SHAPE, hidden=(8,), extra_dim=D_Z), adaptive_contrast=True,
+                       contrast_draws=k, prior_scale=prior_scale, seed=1)
+    x = batch()
+    noise = np.reshape(model.local_normal(k * N, 3, ENCODER_SALT).numpy(), (k, N, 3))
+    zs = np.stack([enc(x, noise=noise[j])[0].numpy() for j in range(k)]).astype(np.float64)
+    mean, var = zs.mean(axis=0), zs.var(axis=0) + 1e-4
+    z = zs[0]
+    z_bar = (z - mean) / np.sqrt(var)
+    log_r = -0.5 * np.sum(z_bar**2 + np.log(2 * np.pi * var), axis=1)
+    t_q = model.discriminator(x, extra=z_bar.astype(np.float32)).numpy().astype(np.float64)
+    kl = np.mean(t_q + log_r - log_normal(z, prior_scale))
+    p = sigmoid(flat(model.decoder(z.astype(np.float32))).astype(np.float64))
+    xs = flat(x)
+    log_px = np.sum(xs * np.log(p) + (1 - xs) * np.log(1 - p), axis=1)
+    loss, logs = model.loss_terms(Batch(x))
+    assert float(logs["kl"]) == pytest.approx(kl, rel=1e-4, abs=1e-4)
+    assert float(loss) == pytest.approx(np.mean(-log_px) + kl, rel=1e-4)
+    assert float(logs["elbo"]) == pytest.approx(np.mean(log_px) - kl, rel=1e-4)
+
+    eps = model.local_normal(N, D_Z, PRIOR_SALT).numpy()  # the prior's draws of the step, standardised
+    t_r = model.discriminator(x, extra=eps).numpy().astype(np.float64)
+    adversary = -(np.mean(np.log(sigmoid(t_q))) + np.mean(np.log(1 - sigmoid(t_r))))
+    _, d_logs = model.adversary_terms(Batch(x))  # its codes drawn afresh: the same noise, so the same z̄
+    assert float(d_logs["adversary"]) == pytest.approx(adversary, rel=1e-4)
+
+
+def test_avb_adaptive_contrast_needs_two_draws():
+    dec, enc = nets("implicit", noise_dim=3)
+    with pytest.raises(ValueError, match="contrast_draws must be at least 2"):
+        models.AVB(dec, enc, adaptive_contrast=True, contrast_draws=1)
+
+
 def test_avb_takes_both_gradients_at_the_same_point():
     """Algorithm 1: T's update uses the codes of the encoder before this step's update."""
     model = avb()

@@ -575,7 +575,6 @@ class FlowMatchingSampler(_NetworkSampler):
         return tf.reduce_mean(tf.reduce_sum(tf.square(self.field(t, xt) - (y - x0)), axis=1))
 
 
-#: Sampler kinds by the name ``config.sampler.kind`` takes.
 def fit_into(target, codes, seed=0, fitting=None, **options):
     """Fits ``target``'s kind and settings to ``codes`` and copies the fitted state into ``target``; returns the fit's info.
 
@@ -591,6 +590,7 @@ def fit_into(target, codes, seed=0, fitting=None, **options):
     return info
 
 
+#: Sampler kinds by the name ``config.sampler.kind`` takes.
 SAMPLERS = {cls.kind: cls for cls in (PriorSampler, GaussianMixtureSampler, TransportSampler, FlowMatchingSampler)}
 
 

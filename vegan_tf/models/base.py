@@ -53,6 +53,8 @@ PRIOR_SALT, ENCODER_SALT = 1, 2
 SAMPLER_CODES = ("draw", "mean")
 #: Noise draws over which ``encode`` averages an implicit encoder's codes (AVB's mean code).
 IMPLICIT_MEAN_DRAWS = 16
+#: Added to Monte Carlo variances of an implicit encoder's codes before their logarithm (AVB's code uses 1e-4).
+MOMENT_VARIANCE_FLOOR = 1e-4
 
 
 class Update(NamedTuple):
@@ -356,9 +358,20 @@ class GenerativeModel(keras.Model):
                 t = tf.identity(t)
         return t
 
-    def posterior(self, x, training=False):
-        """``Codes``: a draw of Z ~ Q(Z|x) (reparameterised for Gaussian encoders) and the encoder's output."""
+    def posterior(self, x, training=False, draws=1):
+        """``Codes``: a draw of Z ~ Q(Z|x) (reparameterised for Gaussian encoders) and the encoder's output.
+
+        For an implicit encoder and ``draws`` = k > 1, ``mean`` and ``log_var`` are the Monte Carlo
+        moments of Q(Z|x) (per coordinate) from k draws of the noise, the first of which is ``z``
+        (AVB's adaptive contrast); the variance is floored at ``MOMENT_VARIANCE_FLOOR``.
+        """
         enc = self.encoder
+        if enc.kind == "implicit" and draws > 1:
+            n = tf.shape(x)[0]
+            noise = tf.reshape(self.local_normal(draws * n, enc.noise_dim, ENCODER_SALT), [draws, n, enc.noise_dim])
+            zs = enc.implicit_draws(x, noise, training=training)
+            mean, variance = tf.nn.moments(zs, axes=[0])
+            return Codes(zs[0], mean, tf.math.log(variance + MOMENT_VARIANCE_FLOOR))
         noise = None
         if enc.kind == "implicit":
             noise = self.local_normal(tf.shape(x)[0], enc.noise_dim, ENCODER_SALT)
@@ -383,9 +396,8 @@ class GenerativeModel(keras.Model):
             return self.encoder(x, training=False)[0]
         n, k = tf.shape(x)[0], IMPLICIT_MEAN_DRAWS
         noise = tf.random.stateless_normal(tf.stack([k, self.encoder.noise_dim]), [0x5EED, 0xE4C0DE])
-        copies = tf.reshape(tf.repeat(x[None], k, axis=0), tf.concat([[k * n], tf.shape(x)[1:]], 0))
-        codes = self.encoder(copies, training=False, noise=tf.repeat(noise, n, axis=0))[0]
-        return tf.reduce_mean(tf.reshape(codes, [k, n, self.latent_dim]), axis=0)
+        noise = tf.repeat(noise[:, None], n, axis=1)  # draw j is the same for every row
+        return tf.reduce_mean(self.encoder.implicit_draws(x, noise, training=False), axis=0)
 
     def decode(self, z):
         """G(z) in data space (images in [0, 1])."""

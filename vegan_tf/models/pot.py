@@ -153,12 +153,15 @@ class POT(GenerativeModel):
         """The codes of the encoder before the step, which the discriminator's update uses."""
         if not self.divergence.discriminator:
             return {}
-        return {"codes": tf.stop_gradient(self.code(x, training=training))}
+        return {"codes": tf.stop_gradient(self._adversary_codes(x, training))}
+
+    def _adversary_codes(self, x, training):
+        return self.divergence.adversary_codes(self.posterior(x, training, self.divergence.posterior_draws))
 
     # -------------------------------------------------------------- terms
     def loss_terms(self, batch):
         """The POT objective of encoder and decoder: E c(X, G(Z̃)) + λ · D(Q_Z, P_Z)."""
-        codes = self.posterior(batch.x, batch.training)
+        codes = self.posterior(batch.x, batch.training, self.divergence.posterior_draws)
         reconstruction = self.reconstruction(batch.x, codes.z, batch.training)
         penalty, diagnostics = self.divergence.penalty_terms(self, batch.x, codes, batch.training)
         loss = reconstruction + self.lam * penalty
@@ -171,7 +174,7 @@ class POT(GenerativeModel):
         """The discriminator's loss on the step's codes (fresh ones if ``prepare`` shared none)."""
         z = batch.shared.get("codes")
         if z is None:
-            z = tf.stop_gradient(self.code(batch.x, training=batch.training))
+            z = tf.stop_gradient(self._adversary_codes(batch.x, batch.training))
         adversary = self.divergence.adversary_loss(self, batch.x, z, batch.training)
         return (self.lam if self.lam_on_adversary else 1.0) * adversary, {"adversary": adversary}
 
@@ -251,7 +254,8 @@ class AVB(POT):
     finite gradients; T's output is linear. The known failure is T saturating when q(z|x) is
     much narrower than p(z): the KL is then underestimated and the ELBO optimistic (watch
     ``adversary`` → 0 with ``kl`` flat). Adaptive contrast (Sec. 3.3), the paper's fix for
-    that, is not implemented.
+    that, is the setting ``adaptive_contrast=True`` (``divergences.AdversarialKL`` says how it
+    is read): T then contrasts q(z|x) with a Gaussian of q's own moments.
     """
 
     config_defaults = {"encoder_kind": "implicit", "noise_dim": 8}

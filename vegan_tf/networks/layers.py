@@ -190,12 +190,28 @@ class Encoder(_Network):
         if self.kind == "implicit":
             if noise is None:
                 raise ValueError("An implicit encoder needs `noise` of shape [batch, noise_dim].")
-            h = self.noise_mixer(tf.concat([h, tf.cast(noise, h.dtype)], axis=-1), training=training)
+            return self._mix(h, noise, training), None
         out = _float32(self.head(h))
         if self.kind == "gaussian":
             mean, log_var = tf.split(out, 2, axis=-1)
             return mean, log_var
         return out, None
+
+
+    def _mix(self, h, noise, training):
+        h = self.noise_mixer(tf.concat([h, tf.cast(noise, h.dtype)], axis=-1), training=training)
+        return _float32(self.head(h))
+
+    def implicit_draws(self, x, noise, training=False):
+        """An implicit encoder's codes of every row of ``x`` for each of k noise draws: ``noise`` ``[k, n, noise_dim]``
+        gives ``[k, n, latent_dim]``, the k-th with ``noise[k]`` (the torso runs once, on ``x``)."""
+        if self.kind != "implicit":
+            raise ValueError(f"implicit_draws needs an implicit encoder, this one is {self.kind!r}.")
+        h = self.torso(x, training=training)
+        k, n = tf.shape(noise)[0], tf.shape(noise)[1]
+        tiled = tf.reshape(tf.repeat(h[None], k, axis=0), tf.concat([[k * n], tf.shape(h)[1:]], 0))
+        z = self._mix(tiled, tf.reshape(noise, [k * n, self.noise_dim]), training)
+        return tf.reshape(z, [k, n, self.latent_dim])
 
 
 @keras.saving.register_keras_serializable("vegan_tf")
