@@ -31,7 +31,10 @@ def exported_sample(path, n=6, seed=3):
 
 
 def test_the_binary_fits_the_sampler_after_training_and_exports_it(tmp_path):
-    metrics = train.train_and_evaluate(sampler_config(components=2), str(tmp_path))
+    config = sampler_config(components=2)
+    config.train.sample_every_epochs = 1  # sample grids while the sampler waits to be fitted: prior draws
+    metrics = train.train_and_evaluate(config, str(tmp_path))
+    assert os.listdir(tmp_path / "logs")
     assert metrics["sampler"]["kind"] == "gmm" and metrics["sampler"]["components"] == 2
     assert metrics["sampler"]["num_codes"] == 200
     assert set(metrics["prior"]) >= {"fd", "kid"} and metrics["fd"] > 0  # the prior's scores beside the sampler's

@@ -150,7 +150,10 @@ class EpochScalars(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Writes a picture of 64 model samples to TensorBoard every ``every`` epochs (over ``reference`` points for 2-D data)."""
+    """Writes a picture of 64 model samples to TensorBoard every ``every`` epochs (over ``reference`` points for 2-D data).
+
+    ``model.preview``: decoded prior draws (LSOT: its map's) while the latent sampler waits to be fitted after training.
+    """
 
     def __init__(self, writer, every, reference=None):
         super().__init__()
@@ -159,7 +162,7 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        picture = visualize.picture(self.model.sample(64, 0).numpy(), self.reference)
+        picture = visualize.picture(self.model.preview(64, 0).numpy(), self.reference)  # its sampler is fitted later
         with self.writer.as_default(step=int(self.model.step.numpy())):
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0)
         self.writer.flush()

@@ -415,6 +415,17 @@ class GenerativeModel(keras.Model):
         """The codes ``sample`` decodes: ``num_samples`` draws of the latent sampler (P_Z unless one is fitted)."""
         return self.sampler.sample(num_samples, seed)
 
+    def own_codes(self, num_samples, seed=0):
+        """Codes of the model without a fitted latent sampler: prior draws (LSOT: their image by its map)."""
+        return self.prior_sample(num_samples, seed)
+
+    def preview(self, num_samples, seed=0):
+        """Samples to look at during training: ``sample`` once the latent sampler is fitted (or is the prior),
+        until then the decoded ``own_codes`` (the binary fits the sampler after training)."""
+        if self.sampler.fitted:
+            return self.sample(num_samples, seed)
+        return self.decode(self.own_codes(num_samples, seed))
+
     # ------------------------------------------------------------ latent sampler
     def set_sampler(self, sampler=None, **settings):
         """Makes ``sampler`` (a kind name with its ``settings``, a config dict, a ``LatentSampler``; None: the prior)

@@ -135,6 +135,10 @@ class LSOT(GenerativeModel):
         """
         if self.sampler.needs_fit:
             return super().sample_codes(num_samples, seed)
+        return self.own_codes(num_samples, seed)
+
+    def own_codes(self, num_samples, seed=0):
+        """T(z), z ~ P_Z: the jointly trained map's codes."""
         return self.transport(self.prior_sample(num_samples, seed))
 
     # ------------------------------------------------------------- losses
