@@ -56,6 +56,17 @@ def test_scores_of_a_set_against_itself_and_against_noise():
     assert far["precision"] < 0.05 and far["coverage"] < 0.05 and far["kid"] > 1.0
 
 
+def test_kid_subsets_are_smaller_than_the_samples_and_their_spread_is_reported():
+    """Subsets as large as the samples are permutations of them: 100 copies of one estimate."""
+    from vegan_tf.metrics.images import polynomial_mmd2
+
+    real, fake = RNG.normal(size=(400, 6)), RNG.normal(size=(400, 6)) + 0.3
+    scores = quality.scores(real, fake)  # the defaults, which evaluate_model uses
+    assert scores["kid"] != pytest.approx(polynomial_mmd2(real, fake), rel=1e-9)
+    assert scores["kid_std"] > 0
+    assert scores["kid"] == pytest.approx(polynomial_mmd2(real, fake), abs=3 * scores["kid_std"])
+
+
 def test_shipped_digits_feature_net_classifies_and_separates():
     path = feature_net.find("digits")
     assert path and pathlib.Path(path).is_relative_to(REPO)

@@ -393,7 +393,7 @@ def model_card(name, config, metrics, command="", machine="", notes=""):
     m = config.model
     net = (f"MLP {'-'.join(map(str, m.hidden))}" if m.arch == "mlp" else f"conv {m.get('filters', '')} / "
            f"decoder {m.get('decoder_filters', '')}") + f", d_z = {m.latent_dim}"
-    rows = [(key, metrics[key]) for key in ("fd", "kid", "precision", "recall", "density", "coverage",
+    rows = [(key, metrics[key]) for key in ("fd", "kid", "kid_std", "precision", "recall", "density", "coverage",
                                             "relative_sharpness", "held_out_fd", "test_reconstruction_l2sq",
                                             "reconstruction_fd", "latent_mmd")
             if key in metrics]

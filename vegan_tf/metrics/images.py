@@ -110,7 +110,7 @@ def polynomial_mmd2(x, y):
     return float(divergences.mmd_u_statistic(kernel(x, x), kernel(y, y), kernel(x, y)))
 
 
-def kid_from_activations(act1, act2, num_subsets=100, subset_size=1000, seed=0):
+def kid_from_activations(act1, act2, num_subsets=100, subset_size=1000, seed=0, return_std=False):
     """KID (Bińkowski et al., 2018): mean of :func:`polynomial_mmd2` over subsets.
 
     For each of `num_subsets` subsets, ``min(subset_size, n1, n2)`` rows are
@@ -120,7 +120,9 @@ def kid_from_activations(act1, act2, num_subsets=100, subset_size=1000, seed=0):
         idx1 = rng.choice(n1, size, replace=False)
         idx2 = rng.choice(n2, size, replace=False)
 
-    Returns the mean of the subset estimates (each unbiased, so the mean is too).
+    Returns the mean of the subset estimates (each unbiased, so the mean is too), and with
+    ``return_std`` also their standard deviation. Subsets as large as both sets are permutations
+    of them, which MMD ignores: every estimate is then the same (use a smaller ``subset_size``).
     """
     act1 = np.asarray(act1, np.float64).reshape(len(act1), -1)
     act2 = np.asarray(act2, np.float64).reshape(len(act2), -1)
@@ -133,4 +135,6 @@ def kid_from_activations(act1, act2, num_subsets=100, subset_size=1000, seed=0):
         idx1 = rng.choice(len(act1), size, replace=False)
         idx2 = rng.choice(len(act2), size, replace=False)
         values.append(polynomial_mmd2(act1[idx1], act2[idx2]))
+    if return_std:
+        return float(np.mean(values)), float(np.std(values))
     return float(np.mean(values))

@@ -5,7 +5,10 @@ classifier's penultimate layer, ``feature_net``):
 
 * Fréchet distance (Heusel et al. 2017): W2² between Gaussians fitted to the two sets
   (``images.fid_from_activations``); FID when the features are Inception's.
-* KID (Bińkowski et al. 2018): unbiased MMD² with a cubic polynomial kernel, averaged over subsets.
+* KID (Bińkowski et al. 2018): unbiased MMD² with a cubic polynomial kernel, averaged over 100
+  subsets of 500 rows of each set (at most half of the smaller set, so that subsets differ; Bińkowski
+  et al. use 100 subsets of 1,000 of larger samples), with the standard deviation of the subset
+  estimates as ``kid_std``.
 * precision and recall (Kynkäänniemi et al. 2019, "Improved precision and recall metric"): the
   share of samples inside the real data's k-NN manifold (union of balls around each real
   feature with the radius to its k-th nearest real neighbour), and the share of real features
@@ -54,10 +57,14 @@ def density_coverage(real, fake, k=5):
     return float(within.sum() / (k * within.shape[1])), float(np.mean(within.any(axis=1)))
 
 
-def scores(real_features, sample_features, kid_subsets=100, kid_subset_size=1000):
-    """Every score above as a dict: ``fd``, ``kid``, ``precision``, ``recall``, ``density``, ``coverage``."""
+def scores(real_features, sample_features, kid_subsets=100, kid_subset_size=500):
+    """Every score above as a dict: ``fd``, ``kid``, ``kid_std``, ``precision``, ``recall``, ``density``, ``coverage``.
+
+    KID's subsets hold ``kid_subset_size`` rows, at most half of the smaller set (and at least 2).
+    """
     precision, recall = precision_recall(real_features, sample_features)
     density, coverage = density_coverage(real_features, sample_features)
-    return {"fd": fid_from_activations(real_features, sample_features),
-            "kid": kid_from_activations(real_features, sample_features, kid_subsets, kid_subset_size),
+    size = max(2, min(kid_subset_size, len(real_features) // 2, len(sample_features) // 2))
+    kid, kid_std = kid_from_activations(real_features, sample_features, kid_subsets, size, return_std=True)
+    return {"fd": fid_from_activations(real_features, sample_features), "kid": kid, "kid_std": kid_std,
             "precision": precision, "recall": recall, "density": density, "coverage": coverage}
