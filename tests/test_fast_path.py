@@ -8,7 +8,7 @@ import tensorflow as tf
 from vegan_tf import distribute, networks, optimizers
 from vegan_tf.networks.layers import BatchNormalization
 from test_zoo import NAMES
-from zoo import digits_batches, tiny_config
+from zoo import digits_batches, joint_lsot_config, tiny_config
 from vegan_tf import workdir
 
 
@@ -85,9 +85,10 @@ def test_xla_is_keras_auto_choice_or_asked_for(two_replicas):
     assert model.jit_compile is True
     model.fit(digits_batches(), epochs=1, verbose=0)
     assert int(model.step.numpy()) == 4
-    lsot = workdir.build_model(tiny_config("lsot"))
+    lsot = workdir.build_model(joint_lsot_config())
     with pytest.raises(ValueError, match=r"numpy_function\); use jit_compile=False or 'auto'"):
         lsot.compile(jit_compile=True)
+    workdir.build_model(tiny_config("lsot")).compile(jit_compile=True)  # its map is fitted after training
     with two_replicas.scope():
         mirrored = workdir.build_model(tiny_config("wae_mmd"))
         with pytest.raises(ValueError, match="not possible under MirroredStrategy"):
@@ -98,11 +99,11 @@ def test_xla_is_keras_auto_choice_or_asked_for(two_replicas):
 
 @pytest.mark.parametrize("name, strategy, setting, message", [
     ("lsot", "default", "maybe", r"config.train.jit_compile is 'maybe'; it must be one of \('auto', 'on', 'off'\)"),
-    ("lsot", "default", "on", r"not possible with lsot \(the exact assignment runs in SciPy"),
+    ("lsot_joint", "default", "on", r"not possible with lsot \(the exact assignment of the joint map runs in SciPy"),
     ("wae_mmd", "mirrored", "on", r"not possible with strategy 'mirrored' \(Keras does not compile"),
 ])
 def test_a_jit_compile_setting_that_cannot_run_is_refused_before_training(name, strategy, setting, message):
-    config = tiny_config(name)
+    config = joint_lsot_config() if name == "lsot_joint" else tiny_config(name)
     config.train.strategy, config.train.jit_compile = strategy, setting
     with pytest.raises(ValueError, match=message):
         workdir.check_config(config)

@@ -13,7 +13,7 @@ import ot as pot
 import pytest
 import tensorflow as tf
 
-from vegan_tf import data, divergences, models, networks
+from vegan_tf import data, divergences, models, networks, samplers
 from vegan_tf.models.base import PRIOR_SALT, Batch, descend
 
 
@@ -190,6 +190,25 @@ def test_lsot_couples_the_prior_to_codes_by_the_known_optimal_matching(fit):
     residual = model.transport(z[:, None]).numpy()[:, 0] - matched
     expected = np.mean(np.abs(residual)) if fit == "median" else np.mean(residual**2)
     assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def test_lsot_is_an_auto_encoder_whose_map_is_the_transport_sampler_fitted_after_it():
+    """The paper's two phases: the AE trains on the reconstruction alone, then T = ∇φ is fitted to its codes."""
+    model = models.LSOT(networks.Decoder((2,), 2, hidden=(8,), output_activation="linear"),
+                        networks.Encoder((2,), 2, hidden=(8,)), seed=0)
+    assert model.players == {"optimizer": ("encoder", "decoder")} and model.potential is None
+    assert isinstance(model.sampler, samplers.TransportSampler) and not model.sampler.fitted
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    points = tf.data.Dataset.from_tensor_slices(np.random.default_rng(0).normal(size=(256, 2)).astype("float32"))
+    logs = model.fit(points.batch(64), epochs=1, verbose=0).history
+    assert set(logs) == {"loss", "reconstruction"}
+    with pytest.raises(RuntimeError, match="'transport' latent sampler is not fitted"):
+        model.sample(4, seed=1)
+    np.testing.assert_allclose(model.preview(4, seed=1), model.decode(model.prior_sample(4, 1)), atol=1e-6)
+    model.fit_sampler(points.batch(128), steps=20, batch_size=32, hidden=(16,))
+    z = model.prior_sample(4, 1)
+    np.testing.assert_allclose(model.transport(z), model.sampler.transport(z), atol=1e-6)
+    np.testing.assert_allclose(model.sample(4, seed=1), model.decode(model.transport(z)), atol=1e-5)
 
 
 def test_lsot_map_is_the_gradient_of_the_potential():

@@ -15,12 +15,24 @@ def tiny_config(name):
     config.data.batch_size = 16
     config.model.hidden = (32, 32)
     for key in ("critic_hidden", "transport_hidden"):
-        if key in config.model:
+        if key in config.model and config.model.get("transport_map") != "sampler":
             config.model[key] = (32,)  # one layer, also where the digits config derives them from ``hidden``
+    if config.sampler.kind == "transport":  # LSOT's map, fitted after training
+        config.sampler.transport.update(hidden=(32,), steps=20, batch_size=32)
     config.train.num_steps = 4
     config.train.steps_per_epoch = 2
     config.train.verbose = 0
     config.train.eval_samples = 64
+    return config
+
+
+def joint_lsot_config():
+    """LSOT as vegan_tf 0.2 trained it: its map a potential network trained alongside the auto-encoder."""
+    config = tiny_config("lsot")
+    config.model.transport_map = "joint"
+    config.model.transport_hidden = (32,)
+    config.optimizers.transport_optimizer = config_lib.adam(1e-3, beta_1=0.5)
+    config.sampler.kind = "prior"
     return config
 
 

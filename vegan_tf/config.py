@@ -50,8 +50,12 @@ def rmsprop(learning_rate=1e-3):
     return ml_collections.ConfigDict({"name": "rmsprop", "learning_rate": learning_rate})
 
 
-def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_collections.ConfigDict:
-    """Every key of a run of ``model`` with its default (``divergence`` picks a POT model's row)."""
+def base_config(model: str = "wae_mmd", divergence: str | None = None, **settings) -> ml_collections.ConfigDict:
+    """Every key of a run of ``model`` with its default (``divergence`` picks a POT model's row).
+
+    ``settings``: model keys that decide the players, and so the optimizers, set before those are
+    made (LSOT's ``transport_map``).
+    """
     from vegan_tf import export, models, samplers  # TensorFlow loads with them; config files import this first
 
     c = ml_collections.ConfigDict()
@@ -65,6 +69,10 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None) -> ml_col
     defaults = models.default_config(model)
     if divergence is not None:
         defaults["divergence"] = divergence
+    unknown = sorted(set(settings) - set(defaults))
+    if unknown:
+        raise ValueError(f"base_config({model!r}) takes model keys; {unknown} are not keys of {model!r}.")
+    defaults.update(settings)
     c.model = ml_collections.ConfigDict(
         {k: config_dict.placeholder(_DERIVED_TYPES.get(k, tuple)) if v is None else v for k, v in defaults.items()})
 

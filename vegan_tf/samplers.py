@@ -460,6 +460,27 @@ class _NetworkSampler(LatentSampler):
         return {"fit_loss": loss}
 
 
+#: How the transport map is regressed on the coupled codes: least absolute deviations or least squares.
+TRANSPORT_FITS = ("median", "mean")
+
+
+def gradient_map(potential, z, training=False):
+    """T(z) = ∇φ(z) for a potential network φ acting row by row (so this is each row's gradient)."""
+    z = tf.convert_to_tensor(z, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        phi = potential(z, training=training)
+    return tape.gradient(phi, z)
+
+
+def transport_fit_loss(residual, fit):
+    """The map's regression loss on ``residual`` = T(z) − matched code: E ‖·‖₂ (``"median"``) or E ‖·‖₂² (``"mean"``)."""
+    squares = tf.reduce_sum(tf.square(residual), axis=1)
+    if fit == "median":
+        return tf.reduce_mean(tf.sqrt(squares + 1e-12))  # finite gradient at a zero residual
+    return tf.reduce_mean(squares)
+
+
 @keras.saving.register_keras_serializable("vegan_tf")
 class TransportSampler(_NetworkSampler):
     """LSOT's transport map T = ∇φ from P_Z onto the codes, fitted after the auto-encoder.
@@ -478,7 +499,7 @@ class TransportSampler(_NetworkSampler):
     """
 
     kind = "transport"
-    checks = {"transport_fit": _choice("median", "mean")}
+    checks = {"transport_fit": _choice(*TRANSPORT_FITS)}
 
     def __init__(self, latent_dim, prior_scale=1.0, transport_fit="median", **kwargs):
         super().__init__(latent_dim, prior_scale, **kwargs)
@@ -494,22 +515,15 @@ class TransportSampler(_NetworkSampler):
         return {**super().settings(), "transport_fit": self.transport_fit}
 
     def transport(self, z):
-        """T(z) = ∇φ(z) (φ acts row by row, so this is each row's gradient)."""
-        z = tf.convert_to_tensor(z, tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            phi = self.potential(z)
-        return tape.gradient(phi, z)
+        """T(z) = ∇φ(z)."""
+        return gradient_map(self.potential, z)
 
     def draw(self, num_samples, seed):
         return self.transport(self.prior(num_samples, seed))
 
     def fit_loss(self, codes, seed):
         z = self.prior_scale * tf.random.stateless_normal(tf.shape(codes), seed)
-        residual = self.transport(z) - tf.gather(codes, ot.assignment(z, codes))
-        if self.transport_fit == "median":
-            return tf.reduce_mean(tf.sqrt(tf.reduce_sum(tf.square(residual), axis=1) + 1e-12))
-        return tf.reduce_mean(tf.reduce_sum(tf.square(residual), axis=1))
+        return transport_fit_loss(self.transport(z) - tf.gather(codes, ot.assignment(z, codes)), self.transport_fit)
 
 
 @keras.saving.register_keras_serializable("vegan_tf")

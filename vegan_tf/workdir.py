@@ -94,7 +94,7 @@ def check_config(config):
     models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
     check_sampler_config(config)
     if t.get("jit_compile", "auto") == "on":  # what GenerativeModel.compile refuses, before anything is built
-        reason = models.MODELS[config.model.name].xla_unsupported
+        reason = models.xla_unsupported(config.model)
         if reason:
             raise ValueError(f"config.train.jit_compile='on' is not possible with {config.model.name} ({reason}); "
                              f"use 'auto' or 'off'.")

@@ -84,7 +84,9 @@ def player_names(model_config):
     cfg = dict(model_config)
     cls = _model_class(cfg.get("name"))
     players = inspect.getattr_static(cls, "players")
-    if isinstance(players, property):  # a POT model's players depend on its divergence
+    if issubclass(cls, LSOT):  # LSOT's map has a player when it is trained jointly
+        players = cls.players_for(cfg.get("transport_map", LSOT.config_defaults["transport_map"]) == "joint")
+    elif isinstance(players, property):  # a POT model's players depend on its divergence
         players = cls.players_for(divergences.get(cfg.get("divergence", model_arguments(cls).get("divergence"))))
     return list(players)
 
@@ -113,14 +115,42 @@ def build(model_config, data_shape):
                                  f"config.model.divergence is {cfg['divergence']!r}.")
         args.update({k: cfg[k] for k in divergences.settings(chosen)})
         discriminator = chosen.discriminator
+    skipped = {"discriminator"} if discriminator is None else set()
+    if issubclass(cls, LSOT):
+        skipped |= _lsot_roles_skipped(cfg)
     data_shape = tuple(data_shape)
     for role in cls.network_roles:
-        if role == "discriminator" and discriminator is None:
+        if role in skipped:
             continue
         args[role] = builders.build(role, cfg, data_shape, cfg["latent_dim"], discriminator=discriminator,
                                     prior_scale=cfg.get("prior_scale", 1.0))
     return cls(**args)
 
 
+def xla_unsupported(model_config):
+    """Why XLA cannot compile the training step of the model ``model_config`` builds; None where it can."""
+    cfg = dict(model_config)
+    cls = _model_class(cfg.get("name"))
+    if issubclass(cls, LSOT) and cfg.get("transport_map", LSOT.config_defaults["transport_map"]) != "joint":
+        return None
+    return cls.xla_unsupported
+
+
+def _lsot_roles_skipped(cfg):
+    """LSOT builds its potential only for ``transport_map="joint"``; otherwise its map is the ``transport`` sampler."""
+    from vegan_tf.models.lsot import TRANSPORT_MAPS
+
+    if cfg["transport_map"] not in TRANSPORT_MAPS:
+        raise ValueError(f"config.model.transport_map is {cfg['transport_map']!r}; it must be one of {TRANSPORT_MAPS}.")
+    if cfg["transport_map"] == "joint":
+        return set()
+    for key in ("transport_hidden", "transport_bias_stddev"):
+        if cfg.get(key) is not None:
+            raise ValueError(f"config.model.{key} sizes the jointly trained potential, but config.model.transport_map "
+                             f"is 'sampler': the map is the transport latent sampler, set "
+                             f"config.sampler.transport.hidden (its widths) instead.")
+    return {"potential"}
+
+
 __all__ = ["AAE", "AVB", "Batch", "GenerativeModel", "LSOT", "MODELS", "POT", "SAMPLER_CODES", "SinkhornGenerator", "Update", "VAE",
-           "WAEGAN", "WAEMMD", "WGAN", "build", "default_config", "player_names"]
+           "WAEGAN", "WAEMMD", "WGAN", "build", "default_config", "player_names", "xla_unsupported"]

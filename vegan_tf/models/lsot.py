@@ -5,10 +5,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from vegan_tf import costs, distribute, divergences
+from vegan_tf import costs, distribute
+from vegan_tf import samplers as samplers_lib
 from vegan_tf.models.base import GenerativeModel, Update
 
-TRANSPORT_FITS = ("median", "mean")
+TRANSPORT_FITS = samplers_lib.TRANSPORT_FITS
+#: Where LSOT's map lives (``config.model.transport_map``): the ``transport`` latent sampler, fitted
+#: after the auto-encoder ("sampler"), or a potential network trained alongside it ("joint", vegan_tf 0.2).
+TRANSPORT_MAPS = ("sampler", "joint")
 
 
 @keras.saving.register_keras_serializable("vegan_tf")
@@ -66,11 +70,17 @@ class LSOT(GenerativeModel):
       sent 85 % of its samples there. The paper's exact objective for its
       discriminator is not reproduced; this fit to exact couplings is the same kind of
       problem: a minimisation, with no adversary.
-    * The two phases of the paper (train the AE, then compute the map) run jointly:
-      every step updates the AE on the reconstruction cost ("optimizer"), then φ on
-      L_T ("transport_optimizer") against the codes of the updated encoder in inference
-      mode (what ``encode`` returns), stop-gradient'ed: the map tracks the codes and
-      the AE never sees the map. Once the AE has converged this is the second phase.
+    * The paper's two phases: train the AE, then compute the map. By default
+      (``potential=None``; config ``model.transport_map="sampler"``) that is what LSOT is: a
+      plain auto-encoder trained on the reconstruction cost, whose latent sampler is the
+      ``transport`` one (``vegan_tf.samplers.TransportSampler``, the map below with the same
+      fit), fitted to its codes after training (``fit_sampler``; the binary fits it after its
+      last step). Any other latent sampler can take its place.
+    * ``potential`` given (config ``transport_map="joint"``, vegan_tf 0.2's LSOT, kept so that its
+      configs, checkpoints and ``.keras`` files keep their meaning): the phases run jointly,
+      every step updates the AE on the reconstruction cost ("optimizer"), then φ on L_T
+      ("transport_optimizer") against the codes of the updated encoder in inference mode (what
+      ``encode`` returns), stop-gradient'ed: the map tracks the codes and the AE never sees it.
     * Across replicas the coupling is global: codes are gathered and one prior batch of
       the global size is matched to them; each replica regresses its own rows, so R
       replicas give the step of one device with the same global batch.
@@ -79,7 +89,8 @@ class LSOT(GenerativeModel):
 
     Args:
       decoder, encoder: the auto-encoder (the encoder deterministic).
-      potential: φ, a ``vegan_tf.networks.Critic`` on ``(latent_dim,)``.
+      potential: None (the map is the ``transport`` latent sampler, fitted after training), or φ,
+        a ``vegan_tf.networks.Critic`` on ``(latent_dim,)`` trained jointly.
       cost: reconstruction cost name (``vegan_tf.costs``).
       cost_scale: a number or ``"wae"``.
       transport_fit: ``"median"`` (‖·‖₂) or ``"mean"`` (‖·‖₂²) regression of the map, see above.
@@ -92,53 +103,80 @@ class LSOT(GenerativeModel):
     from vegan_tf import models, networks
     enc = networks.Encoder((2,), 2, hidden=(128, 128))
     dec = networks.Decoder((2,), 2, hidden=(128, 128), output_activation="linear")
-    phi = networks.Critic((2,), hidden=(256, 256), first_bias_stddev=1.0)  # hinges spread over N(0, I)
-    model = models.LSOT(dec, enc, phi)
-    model.compile(optimizer="adam", transport_optimizer="adam")
+    model = models.LSOT(dec, enc)          # the auto-encoder; its sampler is an unfitted `transport` map
+    model.compile(optimizer="adam")
     model.fit(points.batch(256), epochs=10)
+    model.fit_sampler(points.batch(500))   # the map T = ∇φ from N(0, I) onto the codes
     x = model.sample(1000, seed=0)         # G(T(z))
     ```
     """
 
     network_roles = ("decoder", "encoder", "potential")
-    players = {"optimizer": ("encoder", "decoder"), "transport_optimizer": ("potential",)}
-    updates = (Update("optimizer", "reconstruction_terms"), Update("transport_optimizer", "transport_terms"))
-    tracked = ("loss", "reconstruction", "transport")
-    xla_unsupported = "the exact assignment runs in SciPy through tf.numpy_function"
+    #: ``transport_map`` is a config key only (``models.build`` makes a potential for "joint"); its default
+    #: is vegan_tf 0.2's LSOT so that 0.2 configs and workdirs resume as they were; the shipped configs say "sampler".
+    config_defaults = {"transport_map": "joint"}
+    xla_unsupported = "the exact assignment of the joint map runs in SciPy through tf.numpy_function"
 
-    def __init__(self, decoder, encoder, potential, cost="l2sq", cost_scale=1.0, transport_fit="median", **kwargs):
+    def __init__(self, decoder, encoder, potential=None, cost="l2sq", cost_scale=1.0, transport_fit="median",
+                 **kwargs):
+        default_sampler = potential is None and kwargs.get("sampler") is None
         super().__init__(decoder, encoder, **kwargs)
         if self.encoder.kind != "deterministic":
             raise ValueError(f"LSOT's auto-encoder is deterministic; got an encoder of kind {self.encoder.kind!r}.")
         if transport_fit not in TRANSPORT_FITS:
             raise ValueError(f"transport_fit must be one of {TRANSPORT_FITS}, got {transport_fit!r}.")
+        if default_sampler:  # the map, to be fitted to the codes after training
+            self.set_sampler(samplers_lib.TransportSampler(self.latent_dim, self.prior_scale,
+                                                           transport_fit=transport_fit))
         self.configure(potential=potential, cost=cost, cost_scale=cost_scale, transport_fit=transport_fit)
-        if tuple(self.potential.input_shape_) != (self.latent_dim,):
-            raise ValueError(f"The potential takes {self.potential.input_shape_}, the codes are ({self.latent_dim},).")
         self.cost_fn = costs.get(cost, cost_scale)
-        self.potential.build()
-        self.potential.head.bias.trainable = False  # T = ∇φ ignores φ's constant: no gradient reaches it
+        self.joint = self.potential is not None
+        if not self.joint:
+            self.xla_unsupported = None  # a plain auto-encoder's step
+        self.tracked = ("loss", "reconstruction") + (("transport",) if self.joint else ())
+        if self.joint:
+            if tuple(self.potential.input_shape_) != (self.latent_dim,):
+                raise ValueError(f"The potential takes {self.potential.input_shape_}, the codes are ({self.latent_dim},).")
+            self.potential.build()
+            self.potential.head.bias.trainable = False  # T = ∇φ ignores φ's constant: no gradient reaches it
+
+    @staticmethod
+    def players_for(joint):
+        """The auto-encoder, and φ's own player when the map is trained jointly."""
+        return {"optimizer": ("encoder", "decoder"), **({"transport_optimizer": ("potential",)} if joint else {})}
+
+    @property
+    def players(self):
+        return self.players_for(self.joint)
+
+    @property
+    def updates(self):
+        autoencoder = Update("optimizer", "reconstruction_terms")
+        return (autoencoder, Update("transport_optimizer", "transport_terms")) if self.joint else (autoencoder,)
 
     # ------------------------------------------------------------- the map
     def transport(self, z, training=False):
-        """T(z) = ∇φ(z): prior draws to codes."""
-        z = tf.convert_to_tensor(z, tf.float32)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            phi = self.potential(z, training=training)
-        return tape.gradient(phi, z)  # φ acts row by row, so this is each row's gradient
+        """T(z) = ∇φ(z): prior draws to codes (the joint map's φ, or the fitted ``transport`` sampler's)."""
+        if not self.joint:
+            if not isinstance(self.sampler, samplers_lib.TransportSampler):
+                raise ValueError(f"This LSOT samples through a {self.sampler.kind!r} latent sampler: it has no map.")
+            return self.sampler.transport(z)
+        return samplers_lib.gradient_map(self.potential, z, training)
 
     def sample_codes(self, num_samples, seed=0):
-        """``num_samples`` codes T(z), z ~ P_Z (``sample`` decodes them); the same ``seed`` gives the same codes.
+        """``num_samples`` codes (``sample`` decodes them); the same ``seed`` gives the same codes.
 
-        A latent sampler fitted to the codes (``fit_sampler``) replaces the jointly trained map.
+        The latent sampler's (by default the ``transport`` map); with a jointly trained map and
+        no fitted sampler, T(z), z ~ P_Z.
         """
-        if self.sampler.needs_fit:
-            return super().sample_codes(num_samples, seed)
-        return self.own_codes(num_samples, seed)
+        if self.joint and not self.sampler.needs_fit:
+            return self.own_codes(num_samples, seed)
+        return super().sample_codes(num_samples, seed)
 
     def own_codes(self, num_samples, seed=0):
-        """T(z), z ~ P_Z: the jointly trained map's codes."""
+        """T(z), z ~ P_Z for the jointly trained map; prior draws otherwise (the sampler is not fitted yet)."""
+        if not self.joint:
+            return super().own_codes(num_samples, seed)
         return self.transport(self.prior_sample(num_samples, seed))
 
     # ------------------------------------------------------------- losses
@@ -150,10 +188,7 @@ class LSOT(GenerativeModel):
     def transport_loss(self, codes, training):
         """L_T on this replica's rows of the globally matched (prior, code) pairs."""
         z, matched = distribute.coupled_rows(self.prior_draws(tf.shape(codes)[0], "global"), codes)
-        residual = self.transport(z, training=training) - matched
-        if self.transport_fit == "median":
-            return tf.reduce_mean(divergences.guarded_norm(residual))
-        return tf.reduce_mean(tf.reduce_sum(tf.square(residual), axis=1))
+        return samplers_lib.transport_fit_loss(self.transport(z, training=training) - matched, self.transport_fit)
 
     def summarize(self, logs):
-        return {**logs, "loss": logs["reconstruction"] + logs["transport"]}
+        return {**logs, "loss": logs["reconstruction"] + logs.get("transport", 0.0)}
