@@ -138,3 +138,22 @@ def test_the_held_out_end_of_the_training_split_is_never_fitted():
     held_out = evaluate.held_out_images("digits")
     assert len(codes) + len(held_out) == data.dataset_info("digits").num_train == 1500
     np.testing.assert_array_equal(held_out, data.load_array("digits", "train")[-len(held_out):])
+
+
+def test_a_joint_lsot_workdir_written_by_0_2_resumes_with_its_map_trained_alongside(tmp_path):
+    """LSOT's map became the transport sampler; a 0.2 workdir (no transport_map, no sampler keys) keeps its potential."""
+    from zoo import joint_lsot_config
+
+    train.train_and_evaluate(joint_lsot_config(), str(tmp_path))
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["model"]["transport_map"], saved["sampler"]  # as vegan_tf 0.2 wrote it
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    before, _ = workdir.load(str(tmp_path))
+    potential = [w.numpy().copy() for w in before.potential.weights]
+    longer = joint_lsot_config()
+    longer.train.num_steps = 8
+    train.train_and_evaluate(longer, str(tmp_path))
+    after, _ = workdir.load(str(tmp_path))
+    assert after.joint and int(after.step.numpy()) == 8
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(potential, after.potential.weights))
+    np.testing.assert_allclose(after.sample(3, 1), after.decode(after.transport(after.prior_sample(3, 1))), atol=1e-5)
