@@ -9,7 +9,8 @@ The rows of the zoo are the files ``configs/<row>_digits.py``. Each trains throu
 ``vegan_tf.train.train_and_evaluate`` from ``configs/<row>_eight_gaussians.py`` if it exists,
 else from ``configs/<row>_digits.py`` pointed at the ring. Whatever the file says, every
 model gets the same budget: the same number of steps, batch size, network widths (``hidden``,
-and ``critic_hidden`` / ``transport_hidden`` where the model has them), d_z = 2 and seed; the
+and ``critic_hidden`` / ``transport_hidden`` where the model has them; LSOT's map, its
+``transport`` sampler, gets them too), d_z = 2 and seed; the
 rest (losses, penalty weights, learning rates, encoder pre-training) is the model's own config.
 
 Columns: W2 is the exact 2-Wasserstein distance (``metrics.wasserstein2``, POT's network
@@ -61,6 +62,9 @@ def budgeted_config(row, args):
         source = f"{row}_digits.py"
     config = harness.load_config(os.path.join("configs", source))
     widths = {f"model.{key}": tuple(args.hidden) for key in WIDTH_KEYS if key in config.model}
+    if config.model.get("transport_map") == "sampler":  # LSOT's map is its transport sampler
+        del widths["model.transport_hidden"]
+        widths["sampler.transport.hidden"] = tuple(args.hidden)
     return harness.override(config, {
         "seed": args.seed, "data.name": "eight_gaussians", "data.batch_size": args.batch, "model.latent_dim": 2,
         **widths, "train.num_steps": args.steps, "train.steps_per_epoch": args.steps // 4,
