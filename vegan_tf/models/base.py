@@ -498,6 +498,9 @@ class GenerativeModel(keras.Model):
         leaves the model's sampler as it was.
         """
         if sampler is None and settings:
+            if not self.sampler.needs_fit:
+                raise TypeError(f"Settings {sorted(settings)} need a sampler kind name: this model's sampler is the "
+                                f"prior, e.g. fit_sampler(dataset, 'gmm', ...).")
             sampler, settings = self.sampler.kind, {**self.sampler.settings(), **settings}
         target = self.sampler if sampler is None else self._sampler_for(sampler, **settings)
         info = samplers_lib.fit_into(target, self.collect_codes(dataset, codes, limit, seed), seed) if target.needs_fit else {}
