@@ -32,6 +32,10 @@ whose samples are closest (FD) to 1,000 held-out training images, never chosen o
 its scores use. ``--seeds`` runs everything once per seed; the table shows the mean over seeds
 (per-seed values in ``--json``).
 
+Below the tables, the FD of real training images against the same test images, in sets of
+1,000: what a perfect model would score at this sample size (not 0: the FD of two samples of
+1,000 is biased upwards, more for the wider of two distributions, and it varies from set to set).
+
 Workdirs are kept (``--workdir``; seed s > 0 under ``seed<s>/``): a row whose metrics exist is
 not trained or fitted again (metrics without ``kid_std``, from before KID's subsets shrank, are
 scored again by the binary on the finished workdir, keeping their training time).
@@ -237,6 +241,28 @@ def main():
           f"fitted to codes '{args.codes}'; 1,000 samples against 1,000 test images, features of "
           f"saved_models/feature_nets/mnist. {harness.machine()}\n")
     print_tables(rows, args.samplers)
+    print(f"\n{data_floor(args.data)}")
+
+
+def data_floor(path, chunks=10, size=1000):
+    """The FD of real images against the test images the models are scored on: ``chunks`` disjoint sets of ``size``
+    training images, and the held-out end of the split (``held_out_fd``'s reference).
+
+    What a model whose samples were MNIST digits would score at this sample size: the FD of two
+    finite samples of one distribution is not 0, and it varies from one sample to the next.
+    """
+    from vegan_tf import data, evaluate
+    from vegan_tf.metrics import feature_net, quality
+
+    net = feature_net.FeatureNet(feature_net.find(path))
+    test = net(data.load_array(path, "test", limit=size))
+    train = data.load_array(path, "train", limit=chunks * size)
+    fds = sorted(quality.fid_from_activations(test, net(train[i * size:(i + 1) * size])) for i in range(chunks))
+    held_out = quality.fid_from_activations(test, net(evaluate.held_out_images(path)))
+    return (f"Real images for reference: {chunks} disjoint sets of {size:,} training images score FD "
+            f"{fds[0]:.1f}–{fds[-1]:.1f} (median {(fds[chunks // 2 - 1] + fds[chunks // 2]) / 2:.1f}) against the same "
+            f"test images, the held-out end of the split {held_out:.1f}: what a model whose samples were MNIST "
+            f"digits would score at this sample size.")
 
 
 def _mean(runs, kind, key):
