@@ -145,6 +145,34 @@ def test_npz_errors(tmp_path):
         data.load_array(path, "train")
 
 
+def test_npz_that_is_not_an_archive_is_named_and_never_unpickled(tmp_path):
+    """Random bytes named .npz: numpy's own advice would be to load it with allow_pickle."""
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(np.random.default_rng(0).bytes(256))
+    with pytest.raises(ValueError, match=r"garbage.npz' is not a valid .npz file \(not a zip archive\)") as raised:
+        data.dataset_info(str(garbage))
+    assert "pickle" not in str(raised.value)
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as f:
+        np.save(f, np.zeros((2, 4, 4), np.uint8))
+    with pytest.raises(ValueError, match=r"not a valid .npz file \(a single .npy array\).*np.savez"):
+        data.load_array(str(single))
+
+
+@pytest.mark.parametrize("values, message", [
+    (np.full((3, 4, 4), 200.0, np.float32), r"values in \[200, 200\].*Divide them by 255"),
+    (np.full((3, 4, 4), -0.5, np.float32), r"values in \[-0.5, -0.5\]"),
+    (np.array([[[np.nan]]] * 3, np.float32), r"NaN or infinite"),
+])
+def test_float_images_outside_the_unit_range_are_refused_with_the_fix(tmp_path, values, message):
+    path = str(tmp_path / "floats.npz")
+    np.savez(path, x_train=values, x_test=np.zeros((2, *values.shape[1:]), np.float32))
+    with pytest.raises(ValueError, match=message):
+        data.dataset_info(path)
+    np.savez(path, x_train=np.full((3, 4, 4), 200, np.uint8), x_test=np.zeros((2, 4, 4), np.uint8))
+    assert float(data.load_array(path, "train").max()) == pytest.approx(200 / 255)  # uint8 is scaled, as before
+
+
 # ----------------------------------------------------------------------------- TFDS
 def test_tfds_mnist_with_mock_data():
     tfds = pytest.importorskip("tensorflow_datasets")

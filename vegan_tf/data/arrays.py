@@ -1,11 +1,13 @@
 """Local datasets from a `.npz` file of arrays `x_train`, `x_test` (other keys, e.g. labels, ignored).
 
 Name such a dataset by its path ending in `.npz`, or as `"npz:<path>"`. Integer arrays
-[N, H, W] or [N, H, W, C] are images in 0..255 (scaled by 1/255); float arrays are taken as
-already in [0, 1]. A channel axis is added to [N, H, W]; [N, D] float arrays are points.
+[N, H, W] or [N, H, W, C] are images in 0..255 (scaled by 1/255); float image arrays must
+already be in [0, 1] (refused otherwise, with the fix). A channel axis is added to [N, H, W];
+[N, D] float arrays are points. The file is read without unpickling anything.
 """
 
 import os
+import zipfile
 
 import numpy as np
 
@@ -32,6 +34,7 @@ def load(name, split):
             "np.savez(path, x_train=..., x_test=...), e.g. from keras.datasets.mnist.load_data()."
         )
     key = f"x_{split}"
+    check_archive(path)
     with np.load(path, allow_pickle=False) as npz:
         if key not in npz.files:
             raise ValueError(
@@ -46,12 +49,31 @@ def load(name, split):
         )
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise ValueError(f"{path!r}: {key} has dtype {array.dtype}; expected uint8 or float.")
+    if np.issubdtype(array.dtype, np.floating) and array.size:
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{path!r}: {key} holds NaN or infinite values; remove or repair those examples.")
+        low, high = float(array.min()), float(array.max())
+        if array.ndim == 4 and (low < 0.0 or high > 1.0):
+            raise ValueError(f"{path!r}: {key} holds float images with values in [{low:g}, {high:g}]; float images "
+                             f"must be in [0, 1]. Divide them by 255 (or save them as uint8, which is scaled here).")
     return array
+
+
+def check_archive(path):
+    """Raises ``ValueError`` unless ``path`` is a zip archive of arrays (what ``np.savez`` writes)."""
+    if zipfile.is_zipfile(path):
+        return
+    with open(path, "rb") as f:
+        head = f.read(6)
+    what = "a single .npy array" if head == b"\x93NUMPY" else "not a zip archive"
+    raise ValueError(f"{path!r} is not a valid .npz file ({what}): expected a zip archive of arrays with x_train and "
+                     f"x_test, as np.savez(path, x_train=..., x_test=...) writes.")
 
 
 def load_labels(name, split):
     """The ``y_<split>`` array of the file (class labels), as int64."""
     path, key = path_of(name), f"y_{split}"
+    check_archive(path)
     with np.load(path, allow_pickle=False) as npz:
         if key not in npz.files:
             raise ValueError(f"{path!r} has no array {key!r} of labels: found keys {sorted(npz.files)}.")
