@@ -18,8 +18,8 @@ metrics into ``saved_models/<entry>`` and writes the model card with the command
 machine and the wall time. ``saved_models/models.config`` is rewritten and the zoo table printed
 and written into ``saved_models/README.md`` and the top-level README (between ``MARKERS``).
 
-An auto-encoder whose workdir holds quality.py's sampler runs (``metrics-<kind>.json``) ships
-with its best latent sampler: the one whose samples are closest (FD) to held-out training images,
+An auto-encoder whose workdir holds quality.py's sampler runs (``metrics-<kind>.json``, and
+``metrics-<kind>-mean.json`` on mean codes) ships with its best latent sampler and codes: the one whose samples are closest (FD) to held-out training images,
 never chosen on the test images. The binary is run once more with it (it restores the fit and
 keeps its export), and the card lists every sampler tried with its scores.
 """
@@ -79,14 +79,16 @@ def shown(argv, data):
 
 
 def best_sampler(workdir):
-    """``(kind, {kind: metrics})``: the latent sampler of the workdir with the lowest FD against held-out training
-    images among those quality.py fitted (``metrics-<kind>.json``); ``(None, {})`` if there are none."""
+    """``((kind, codes), {(kind, codes): metrics})``: the latent sampler of the workdir with the lowest FD against
+    held-out training images among those quality.py fitted (``metrics-<kind>.json`` on codes drawn from Q(Z|x),
+    ``metrics-<kind>-mean.json`` on mean codes); ``(None, {})`` if there are none."""
     tried = {}
     for kind in quality.SAMPLERS:
-        path = os.path.join(workdir, f"metrics-{kind}.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                tried[kind] = json.load(f)
+        for codes, suffix in (("draw", ""), ("mean", "-mean")):
+            path = os.path.join(workdir, f"metrics-{kind}{suffix}.json")
+            if os.path.exists(path) and (kind != "prior" or codes == "draw"):
+                with open(path) as f:
+                    tried[kind, codes] = json.load(f)
     scored = {k: m for k, m in tried.items() if "held_out_fd" in m}
     if not scored:
         return None, tried
@@ -95,11 +97,13 @@ def best_sampler(workdir):
 
 def samplers_note(best, tried):
     """The model card's table of every sampler tried, and which was chosen and how."""
-    rows = [f"| `{kind}`{' (shipped)' if kind == best else ''} | {m['held_out_fd']:.1f} | {m['fd']:.1f} | "
-            f"{m.get('sampler', {}).get('fit_time_s', '–')} |" for kind, m in tried.items() if "held_out_fd" in m]
+    rows = [f"| `{kind}`{'' if kind == 'prior' else f' on `{codes}` codes'}{' (shipped)' if (kind, codes) == best else ''}"
+            f" | {m['held_out_fd']:.1f} | {m['fd']:.1f} | {m.get('sampler', {}).get('fit_time_s', '–')} |"
+            for (kind, codes), m in tried.items() if "held_out_fd" in m]
     return "\n".join([
-        "Latent samplers tried on this run (each fitted by the binary on the finished workdir), the shipped one "
-        "chosen by its FD against held-out training images, never on the test images:", "",
+        "Latent samplers tried on this run (each fitted by the binary on the finished workdir, to codes drawn from "
+        "Q(Z|x) or to the mean codes), the shipped one chosen by its FD against held-out training images, never on "
+        "the test images:", "",
         "| sampler | FD, held-out training images | FD, test images | fit (s) |", "|---|---:|---:|---:|", *rows])
 
 
@@ -132,7 +136,8 @@ def main():
         best, tried = best_sampler(workdir)
         notes = ""
         if best:  # the binary once more with the chosen sampler: restores its fit, keeps its export, its metrics
-            argv = command(config_file, {**overrides, **quality.SAMPLER_PROTOCOL, "sampler.kind": best}, workdir)
+            argv = command(config_file, {**overrides, **quality.SAMPLER_PROTOCOL, "sampler.kind": best[0],
+                                         "sampler.codes": best[1]}, workdir)
             subprocess.run(argv, cwd=harness.ROOT, check=True, stdout=subprocess.DEVNULL)
             notes = samplers_note(best, tried)
         pretrained.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine, notes=notes)
