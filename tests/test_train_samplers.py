@@ -157,3 +157,16 @@ def test_a_joint_lsot_workdir_written_by_0_2_resumes_with_its_map_trained_alongs
     assert after.joint and int(after.step.numpy()) == 8
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(potential, after.potential.weights))
     np.testing.assert_allclose(after.sample(3, 1), after.decode(after.transport(after.prior_sample(3, 1))), atol=1e-5)
+
+
+def test_a_sampler_of_the_same_kind_fitted_to_other_codes_is_another_export(tmp_path):
+    """A mixture on the mean codes is not the mixture on drawn codes: its export is a new version, never the old one."""
+    train.train_and_evaluate(sampler_config(components=2, name="vae"), str(tmp_path))
+    means = sampler_config(components=2, name="vae")
+    means.sampler.codes = "mean"
+    train.train_and_evaluate(means, str(tmp_path))
+    assert sorted(os.listdir(tmp_path / "export")) == ["4", "5"]
+    fits = [export.read_metadata(str(tmp_path / "export" / v))["sampler_fit"] for v in ("4", "5")]
+    assert [f["codes"] for f in fits] == ["draw", "mean"] and fits[0]["fit_examples"] == 200
+    model, _ = workdir.load(str(tmp_path))
+    np.testing.assert_allclose(exported_sample(tmp_path / "export" / "5"), model.sample(6, 3), atol=1e-5)

@@ -241,7 +241,8 @@ def read_metadata(path):
 
     Keys: ``max_samples``, ``latent_dim``, ``data_shape``, ``image_range`` (``[0, 1]`` or ``None``),
     ``signatures``, ``step`` (the model's training step), ``sampler`` (the latent sampler's kind and
-    settings), ``vegan_tf_version``.
+    settings), ``sampler_fit`` (what it was fitted to, when the binary exported it: the codes, their
+    number and the seed), ``vegan_tf_version``.
     """
     target = os.path.join(path, METADATA_FILE)
     if not os.path.isfile(target):
@@ -317,7 +318,7 @@ def sampler_settings(sampler):
     return {"kind": sampler.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in sampler.settings().items()}}
 
 
-def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
+def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES, sampler_fit=None):
     """Writes ``model`` as a SavedModel to ``<export_dir>/<version>/`` and returns that path.
 
     The export holds the signatures above with their input checks, the metadata file and the
@@ -331,6 +332,7 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
         (1 for an empty directory).
       max_samples: the largest ``num_samples`` of ``sample`` and the largest batch of the other
         signatures (a positive integer).
+      sampler_fit: what the latent sampler was fitted to (a JSON-able dict), recorded in the metadata.
 
     Raises:
       FileExistsError: if ``<export_dir>/<version>`` already exists.
@@ -376,6 +378,7 @@ def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
                        "image_range": [0.0, 1.0] if _is_image(model) else None,
                        "signatures": sorted(signatures), "step": int(model.step.numpy()),
                        "sampler": sampler_settings(model.sampler),
+                       **({"sampler_fit": sampler_fit} if sampler_fit else {}),
                        "vegan_tf_version": __version__}, f, indent=2)
         replay_warmup(tmp)
         os.replace(tmp, final)

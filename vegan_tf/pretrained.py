@@ -340,12 +340,12 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
 
     metrics = json.loads((source / "metrics.json").read_text())
     trained, config = workdir_lib.load(str(source))
-    sampler = export.sampler_settings(trained.sampler)
+    sampler, fit = export.sampler_settings(trained.sampler), workdir_lib.sampler_fit(config)
 
-    def of_this_run(version):  # the export of the run's step and latent sampler
+    def of_this_run(version):  # the export of the run's step and latent sampler, fitted as its config says
         metadata = export.read_metadata(str(source / "export" / str(version)))
-        return (metadata.get("step", version), metadata.get("sampler", {"kind": "prior"})) == (metrics.get("step"),
-                                                                                              sampler)
+        return ((metadata.get("step", version), metadata.get("sampler", {"kind": "prior"}), metadata.get("sampler_fit"))
+                == (metrics.get("step"), sampler, fit))
     exported = [v for v in exported if of_this_run(v)]
     if not exported:
         raise ValueError(f"{source}/export has no version of step {metrics.get('step')} with the {sampler['kind']!r} "

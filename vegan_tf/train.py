@@ -203,14 +203,15 @@ def fit_sampler(model, config, workdir):
     return info
 
 
-def _same_export(base, step, sampler):
-    """The export version under ``base`` of model step ``step`` and ``sampler`` (its settings) that loads, or None."""
+def _same_export(base, step, sampler, fit):
+    """The export version under ``base`` of model step ``step`` and ``sampler`` (its settings) fitted to ``fit``
+    (``workdir.sampler_fit``) that loads, or None."""
     for version in sorted((int(d) for d in (os.listdir(base) if os.path.isdir(base) else []) if d.isdigit()),
                           reverse=True):
         path = os.path.join(base, str(version))
         metadata = export.read_metadata(path)
         if (metadata.get("step", version) == step and metadata.get("sampler", {"kind": "prior"}) == sampler
-                and _damaged_export(path) is None):
+                and metadata.get("sampler_fit") == fit and _damaged_export(path) is None):
             return path
     return None
 
@@ -354,7 +355,8 @@ def finish(model, config, workdir, train_time, steps_trained, fit=None):
         damaged = _damaged_export(target)
         if damaged:
             print(f"{damaged} Moved it aside to {export.move_aside(target)}; exporting afresh.")
-        kept = _same_export(base, out["step"], export.sampler_settings(model.sampler))
+        fitted_to = workdir_lib.sampler_fit(config)
+        kept = _same_export(base, out["step"], export.sampler_settings(model.sampler), fitted_to)
         if kept:
             print(f"Export {kept} of this step and latent sampler exists already and loads; kept it.")
             target = kept
@@ -364,7 +366,7 @@ def finish(model, config, workdir, train_time, steps_trained, fit=None):
                 version = max(int(d) for d in os.listdir(base) if d.isdigit()) + 1
                 print(f"Export {target} holds another latent sampler; exporting the {model.sampler.kind!r} one as "
                       f"version {version}.")
-            target = export.export(model, base, version=version,
+            target = export.export(model, base, version=version, sampler_fit=fitted_to,
                                    max_samples=config.train.get("max_samples", export.DEFAULT_MAX_SAMPLES))
         paths["export"] = target
     out["files"] = paths

@@ -456,6 +456,14 @@ def sampler_spec(config, step):
             "seed": config.seed, "step": int(step)}
 
 
+def sampler_fit(config):
+    """What a fitted latent sampler of ``config`` was fitted to (its exports record it); None for the prior."""
+    s = config.get("sampler")
+    if s is None or s.kind == "prior":
+        return None
+    return {"codes": s.codes, "fit_examples": s.fit_examples, "seed": config.seed}
+
+
 def sampler_dir(workdir, config, step):
     """``<workdir>/samplers/<step>-<kind>-<digest of sampler_spec>``: where that fitted sampler is kept."""
     spec = sampler_spec(config, step)
