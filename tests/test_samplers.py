@@ -449,3 +449,13 @@ def test_collect_codes_stops_at_the_limit_and_refuses_unknown_codes():
     assert model.collect_codes(digits_batches(), limit=20).shape == (20, model.latent_dim)
     with pytest.raises(ValueError, match="sampler.codes"):
         model.collect_codes(digits_batches(), codes="mode")
+
+
+def test_a_cosine_schedule_decays_the_fit_to_zero_and_resumes_with_the_optimizer():
+    sampler = samplers.get("transport", latent_dim=2, hidden=(8,), steps=10, batch_size=8, schedule="cosine")
+    optimizer = sampler.make_optimizer()
+    assert float(optimizer.learning_rate) == pytest.approx(1e-3)
+    sampler.fit(np.random.default_rng(0).normal(size=(32, 2)), seed=1, optimizer=optimizer)
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        samplers.get("flow_matching", latent_dim=2, schedule="linear")

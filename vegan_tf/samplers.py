@@ -378,15 +378,17 @@ class GaussianMixtureSampler(LatentSampler):
 
 # ------------------------------------------------------------------ fitted networks
 class _NetworkSampler(LatentSampler):
-    """A sampler with a network fitted by Adam on minibatches of codes, ``steps`` updates of ``batch_size``."""
+    """A sampler with a network fitted by Adam on minibatches of codes, ``steps`` updates of ``batch_size``,
+    at ``learning_rate`` throughout (``schedule="constant"``) or decayed to 0 along a cosine (``"cosine"``)."""
 
-    checks = {"hidden": _widths, "steps": _int(1), "batch_size": _int(2), "learning_rate": _number(0, strict=True)}
+    checks = {"hidden": _widths, "steps": _int(1), "batch_size": _int(2), "learning_rate": _number(0, strict=True),
+              "schedule": _choice("constant", "cosine")}
 
     def __init__(self, latent_dim, prior_scale=1.0, hidden=(256, 256), steps=6000, batch_size=256,
-                 learning_rate=1e-3, **kwargs):
+                 learning_rate=1e-3, schedule="constant", **kwargs):
         super().__init__(latent_dim, prior_scale, **kwargs)
-        self.hidden, self.steps, self.batch_size, self.learning_rate = self.validate(
-            hidden=hidden, steps=steps, batch_size=batch_size, learning_rate=learning_rate).values()
+        self.hidden, self.steps, self.batch_size, self.learning_rate, self.schedule = self.validate(
+            hidden=hidden, steps=steps, batch_size=batch_size, learning_rate=learning_rate, schedule=schedule).values()
 
     @property
     def fit_steps(self):
@@ -394,11 +396,15 @@ class _NetworkSampler(LatentSampler):
 
     def settings(self):
         return {"hidden": self.hidden, "steps": self.steps, "batch_size": self.batch_size,
-                "learning_rate": self.learning_rate}
+                "learning_rate": self.learning_rate, "schedule": self.schedule}
 
     def make_optimizer(self):
-        """The fit's optimizer, built on the network's variables (checkpoint it with the sampler to resume a fit)."""
-        optimizer = keras.optimizers.Adam(self.learning_rate)
+        """The fit's optimizer, built on the network's variables (checkpoint it with the sampler to resume a fit:
+        its iteration count carries the schedule)."""
+        rate = self.learning_rate
+        if self.schedule == "cosine":
+            rate = keras.optimizers.schedules.CosineDecay(self.learning_rate, self.steps)
+        optimizer = keras.optimizers.Adam(rate)
         optimizer.build(self.trainable_weights)
         return optimizer
 
