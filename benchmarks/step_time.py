@@ -95,6 +95,11 @@ def _has(config, key):
 def case_config(recipe, case, steps_per_execution=None):
     """``configs/<recipe>_mnist.py`` with the case's overrides; encoder pre-training off (not part of a step)."""
     config = harness.load_config(f"configs/{recipe}_mnist.py")
+    if recipe == "lsot":  # the step with its map trained alongside, as the Keras and PyTorch references write it
+        from vegan_tf.config import adam
+
+        config.model.update(transport_map="joint", transport_hidden=config.sampler.transport.hidden)
+        config.optimizers.transport_optimizer = adam(1e-3, beta_1=0.5)
     overrides = {k: v for k, v in CASES[case][0].items() if _has(config, k)}
     if _has(config, "model.pretrain_encoder"):
         overrides["model.pretrain_encoder"] = False
