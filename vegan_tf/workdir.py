@@ -479,13 +479,15 @@ def sampler_checkpoint(sampler, optimizer=None):
 def restore_sampler(checkpoint, directory):
     """Restores the latest checkpoint of ``directory`` into a ``sampler_checkpoint``; False if there is none.
 
-    Raises ``CheckpointError`` if it does not restore (corrupt, or another sampler's state).
+    Raises ``CheckpointError`` if it does not restore (corrupt, or another sampler's state). A
+    checkpoint without the optimizer restores the sampler alone (the fit's optimizer state is left
+    unread, without TensorFlow's warnings about it).
     """
     path = latest_checkpoint(directory)
     if path is None:
         return False
     try:
-        checkpoint.restore(path).assert_existing_objects_matched()
+        checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
     except Exception as e:  # noqa: BLE001 - every restore failure gets the same advice
         raise CheckpointError(
             f"Cannot restore the latent sampler's checkpoint {path}: {_first_line(e)}\nIt is corrupt or holds "
