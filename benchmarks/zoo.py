@@ -95,6 +95,18 @@ def best_sampler(workdir):
     return min(scored, key=lambda k: scored[k]["held_out_fd"]), tried
 
 
+def keep_training_time(workdir):
+    """Puts the training run's wall time (``metrics-prior.json``) back into ``metrics.json``, which the binary rewrote
+    when it ran again only to fit and evaluate a sampler (the card reports how long the model trained)."""
+    with open(os.path.join(workdir, "metrics-prior.json")) as f:
+        timing = {k: v for k, v in json.load(f).items() if k in ("train_time_s", "steps_per_s")}
+    path = os.path.join(workdir, "metrics.json")
+    with open(path) as f:
+        metrics = json.load(f)
+    with open(path, "w") as f:
+        json.dump({**metrics, **timing}, f, indent=2)
+
+
 def samplers_note(best, tried):
     """The model card's table of every sampler tried, and which was chosen and how."""
     rows = [f"| `{kind}`{'' if kind == 'prior' else f' on `{codes}` codes'}{' (shipped)' if (kind, codes) == best else ''}"
@@ -139,6 +151,7 @@ def main():
             argv = command(config_file, {**overrides, **quality.SAMPLER_PROTOCOL, "sampler.kind": best[0],
                                          "sampler.codes": best[1]}, workdir)
             subprocess.run(argv, cwd=harness.ROOT, check=True, stdout=subprocess.DEVNULL)
+            keep_training_time(workdir)
             notes = samplers_note(best, tried)
         pretrained.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine, notes=notes)
         print(f"{entry}: shipped to {os.path.join(args.out, entry)}", file=sys.stderr, flush=True)
