@@ -73,7 +73,7 @@ class LSOT(GenerativeModel):
     * The paper's two phases: train the AE, then compute the map. By default
       (``potential=None``; config ``model.transport_map="sampler"``) that is what LSOT is: a
       plain auto-encoder trained on the reconstruction cost, whose latent sampler is the
-      ``transport`` one (``vegan_tf.samplers.TransportSampler``, the map below with the same
+      ``transport`` one (``vegan_tf.samplers.TransportSampler``, the map above with the same
       fit), fitted to its codes after training (``fit_sampler``; the binary fits it after its
       last step). Any other latent sampler can take its place.
     * ``potential`` given (config ``transport_map="joint"``, vegan_tf 0.2's LSOT, kept so that its
@@ -81,8 +81,8 @@ class LSOT(GenerativeModel):
       every step updates the AE on the reconstruction cost ("optimizer"), then φ on L_T
       ("transport_optimizer") against the codes of the updated encoder in inference mode (what
       ``encode`` returns), stop-gradient'ed: the map tracks the codes and the AE never sees it.
-    * Across replicas the coupling is global: codes are gathered and one prior batch of
-      the global size is matched to them; each replica regresses its own rows, so R
+    * The joint map across replicas: the coupling is global, codes are gathered and one prior
+      batch of the global size is matched to them; each replica regresses its own rows, so R
       replicas give the step of one device with the same global batch.
     * ``decode(z)`` decodes a code (``reconstruct = decode ∘ encode``); ``sample`` is
       G(T(z)) and ``transport(z)`` exposes T.
@@ -94,8 +94,9 @@ class LSOT(GenerativeModel):
       cost: reconstruction cost name (``vegan_tf.costs``).
       cost_scale: a number or ``"wae"``.
       transport_fit: ``"median"`` (‖·‖₂) or ``"mean"`` (‖·‖₂²) regression of the map, see above.
-        (Config only: ``transport_hidden``, φ's widths, default ``hidden``;
-        ``transport_bias_stddev``, φ's first-layer bias spread, default ``prior_scale``.)
+        (Config only, for the joint map: ``transport_hidden``, φ's widths, default ``hidden``;
+        ``transport_bias_stddev``, φ's first-layer bias spread, default ``prior_scale``. The
+        sampler's are ``sampler.transport.*``.)
       prior_scale, seed: see ``GenerativeModel``.
 
     Example:
