@@ -188,6 +188,31 @@ def test_tfds_mnist_with_mock_data():
         assert data.load_array("mnist", "test", limit=3).shape == (3, 28, 28, 1)
 
 
+def test_any_tfds_image_set_by_name_with_mock_data():
+    """A name outside the four of old: the image feature, its shape and the splits come from the builder's info."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    assert data.is_tfds("svhn_cropped") and not data.is_tfds("digits") and not data.is_tfds("x.npz")
+    info = data.dataset_info("svhn_cropped")
+    assert (info.kind, info.shape) == ("image", (32, 32, 3))  # sizes unknown until it is prepared
+    with tfds.testing.mock_data(num_examples=10):
+        ds = data.get_dataset("svhn_cropped", batch_size=4, seed=1)
+        assert ds.element_spec == tf.TensorSpec((4, 32, 32, 3), tf.float32)
+        got = batches(ds)
+        assert len(got) == 2 and all(0.0 <= b.min() and b.max() <= 1.0 for b in got)
+        assert data.load_array("svhn_cropped", "test", limit=3).shape == (3, 32, 32, 3)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("oxford_flowers102", r"'oxford_flowers102' has images of varying size .* Export the images to a .npz"),
+    ("imdb_reviews", r"'imdb_reviews' has no image feature"),
+    ("no_such_set", r"Unknown dataset 'no_such_set'.*any TFDS image dataset by its name"),
+])
+def test_a_tfds_name_that_cannot_train_is_refused_naming_it(name, message):
+    pytest.importorskip("tensorflow_datasets")
+    with pytest.raises(ValueError, match=message):
+        data.dataset_info(name)
+
+
 def test_tfds_celeb_a_crop_with_mock_data():
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=3):

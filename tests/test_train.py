@@ -181,3 +181,18 @@ def test_multi_worker_cluster_of_two_processes_on_localhost(tmp_path):
     assert last_losses[0] == last_losses[1]  # one synchronous model
     assert json.loads((tmp_path / "metrics.json").read_text())["step"] == 4  # written by the chief only
     assert (tmp_path / "export" / "4" / "saved_model.pb").is_file()
+
+
+def test_the_binary_trains_on_a_tfds_set_not_in_the_named_list(tmp_path, capsys):
+    """Any TFDS image set by name (here svhn_cropped, 32x32x3), through tfds.testing.mock_data."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+
+    config = tiny_config("wae_mmd")
+    config.data.name = "svhn_cropped"
+    config.train.eval_samples = 16
+    with tfds.testing.mock_data(num_examples=48):
+        metrics = train.train_and_evaluate(config, str(tmp_path))
+    assert metrics["step"] == 4 and np.isfinite(metrics["test_reconstruction_l2sq"])
+    assert "fd" not in metrics  # no shipped feature network for SVHN: the run says so, and how to pass one
+    assert "No feature network for 'svhn_cropped'" in capsys.readouterr().out
+    assert os.path.isdir(tmp_path / "export" / "4")

@@ -214,4 +214,6 @@ def _evaluate_main():
     print(f"{target} on {data_name}" + (f", {FLAGS.sampler} sampler:" if FLAGS.sampler else ":"))
     for name, value in shown.items():
         print(f"  {name:{width}s}  {value:.4g}" if isinstance(value, float) else f"  {name:{width}s}  {value}")
+    if "feature_net" not in results and "real_sharpness" in results:  # images, scored without features
+        print(evaluate.no_feature_net_note(data_name))
     print(f"Wrote {output}")

@@ -62,6 +62,15 @@ def evaluation_samples(model, num_samples, seed=0):
     return _in_batches(lambda i, size: model.sample(size, seed + i), num_samples)
 
 
+def no_feature_net_note(data_name):
+    """What the evaluation of ``data_name`` leaves out without a feature network, and how to give it one."""
+    return (f"No feature network for {data_name!r}: FD, KID, precision/recall and density/coverage are not computed "
+            f"(the reconstruction error, latent MMD and sharpness are). Pass a SavedModel with a `features` "
+            f"signature (vegan-evaluate --feature_net=PATH; e.g. an InceptionV3 pool layer for natural images), or "
+            f"train a classifier of labelled images: python -m vegan_tf.metrics.feature_net --data=PATH.npz "
+            f"--out=DIR (a .npz with y_train and y_test).")
+
+
 def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, feature_net="auto"):
     """Metrics of ``model`` against the test split of ``data_name`` (a dict of floats).
 

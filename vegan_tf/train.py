@@ -340,6 +340,8 @@ def finish(model, config, workdir, train_time, steps_trained, fit=None):
         out["sampler"] = fit
     out.update(evaluate.evaluate_model(model, config.data.name, config.data.data_dir, config.train.eval_samples,
                                        seed=config.seed))
+    if "feature_net" not in out and len(model.data_shape) == 3:
+        print(evaluate.no_feature_net_note(config.data.name))
     paths = {"samples": os.path.join(workdir, "samples.png")}
     samples = model.sample(64, config.seed).numpy()
     test = data.load_array(config.data.name, "test", limit=2000 if samples.ndim == 2 else 32,

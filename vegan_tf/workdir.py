@@ -126,7 +126,7 @@ def check_data(config):
     """
     name, data_dir = config.data.name, config.data.data_dir or None
     info = data.dataset_info(name)  # a .npz file is read here, and both splits' shapes compared
-    if name in data.TFDS_NAMES:  # on this machine? (the other sources were read or are embedded)
+    if data.is_tfds(name):  # on this machine? (the other sources were read or are embedded)
         for split in ("train", "test"):
             data.get_dataset(name, split, shuffle=False, data_dir=data_dir, limit=1)
     if info.num_train is not None and info.num_train < config.data.batch_size:

@@ -4,7 +4,8 @@ ds = data.get_dataset("digits", "train", batch_size=64)   # float32 [64, 8, 8, 1
 """
 
 from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError
-from vegan_tf.data.datasets import KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, load_array, load_labels, toy_modes
+from vegan_tf.data.datasets import (KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, is_tfds, load_array, load_labels,
+                                    toy_modes)
 
 __all__ = [
     "DatasetInfo",
@@ -13,6 +14,7 @@ __all__ = [
     "TFDS_NAMES",
     "dataset_info",
     "get_dataset",
+    "is_tfds",
     "load_array",
     "load_labels",
     "toy_modes",

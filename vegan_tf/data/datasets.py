@@ -4,7 +4,8 @@ Sources (see each module's docstring for where the data and its preprocessing co
 
 * embedded, no download (`embedded.py`): `digits` (scikit-learn's 8x8 digits, the default),
   2-D toy sets `eight_gaussians`, `25_gaussians`, `swiss_roll` (WGAN-GP's `gan_toy.py`);
-* TFDS (`tfds_sets.py`): `mnist`, `fashion_mnist`, `cifar10`, `celeb_a` (WAE's 64x64 crop);
+* TFDS (`tfds_sets.py`): `mnist`, `fashion_mnist`, `cifar10`, `celeb_a` (WAE's 64x64 crop), and
+  any other TFDS image dataset of one image shape by its name (`svhn_cropped`, `cifar100`, ...);
 * a local `.npz` file (`arrays.py`): a path ending in `.npz`, or `"npz:<path>"`.
 
 Every dataset yields the example tensor alone, with no labels: a tuple or dict batch breaks
@@ -24,14 +25,19 @@ TFDS_NAMES = tfds_sets.NAMES  # the sets read from TFDS (downloaded, or in data_
 def _source(name):
     if name in embedded.NAMES:
         return embedded
-    if name in tfds_sets.NAMES:
-        return tfds_sets
     if isinstance(name, str) and arrays.is_npz(name):
         return arrays
+    if tfds_sets.is_tfds(name):
+        return tfds_sets
     raise ValueError(
-        f"Unknown dataset {name!r}. Known: {', '.join(KNOWN_NAMES)}; or a local "
-        "file as 'path/to/file.npz' or 'npz:<path>'."
+        f"Unknown dataset {name!r}. Known: {', '.join(KNOWN_NAMES)}, any TFDS image dataset by its name "
+        "(tensorflow_datasets.list_builders()); or a local file as 'path/to/file.npz' or 'npz:<path>'."
     )
+
+
+def is_tfds(name):
+    """Whether ``name`` is read through TFDS (one of ``TFDS_NAMES`` or any other registered TFDS dataset)."""
+    return not (isinstance(name, str) and arrays.is_npz(name)) and name not in embedded.NAMES and tfds_sets.is_tfds(name)
 
 
 def _check_split(name, split):
