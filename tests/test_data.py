@@ -232,6 +232,7 @@ def test_tfds_not_prepared_raises_clear_error(tmp_path):
         data.get_dataset("mnist", data_dir=str(tmp_path))
     message = str(error.value)
     assert "'mnist'" in message and str(tmp_path) in message and "tfds build mnist" in message
+    assert "--config.data.download=True" in message
 
 
 # ----------------------------------------------------------------------------- names

@@ -196,3 +196,31 @@ def test_the_binary_trains_on_a_tfds_set_not_in_the_named_list(tmp_path, capsys)
     assert "fd" not in metrics  # no shipped feature network for SVHN: the run says so, and how to pass one
     assert "No feature network for 'svhn_cropped'" in capsys.readouterr().out
     assert os.path.isdir(tmp_path / "export" / "4")
+
+
+def test_data_download_prepares_a_tfds_set_only_when_asked_and_names_a_failure(monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from vegan_tf import data, workdir
+
+    config = tiny_config("wae_mmd")
+    config.data.name = "svhn_cropped"
+    prepared = []
+    with tfds.testing.mock_data(num_examples=48):
+        monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
+                            lambda self, *args, **kwargs: prepared.append(self.name))
+        workdir.check_data(config)
+        assert prepared == []  # never downloaded unless asked
+        config.data.download = True
+        workdir.check_data(config)
+        assert prepared == ["svhn_cropped"]
+
+        def offline(self, *args, **kwargs):
+            raise OSError("Temporary failure in name resolution")
+
+        monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+        with pytest.raises(data.DatasetNotFoundError, match=r"could not download and prepare 'svhn_cropped'.*"
+                                                             r"name resolution. Check the network"):
+            workdir.check_data(config)
+    old = json.loads(config.to_json_best_effort())
+    del old["data"]["download"]  # a config.json written before the key: resuming with it is no change
+    assert workdir.config_changes(old, config) == []

@@ -16,6 +16,7 @@ result, so a mistyped ``--config.x=y`` override is an error that suggests the ke
     config.seed                   int, seeds weights, data order and training noise
     config.data.name              a ``vegan_tf.data`` name ("digits", "mnist", "eight_gaussians", a .npz path)
     config.data.data_dir          TFDS data_dir ("" for the TFDS default)
+    config.data.download          TFDS sets: download and prepare the set with TFDS when it is not there (False)
     config.data.batch_size        global batch size (split over replicas)
     config.model.name             a key of ``vegan_tf.models.MODELS``
     config.model.*                network sizes and the model's own arguments (``models.default_config``)
@@ -64,6 +65,7 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None, **setting
     c.data = ml_collections.ConfigDict()
     c.data.name = "digits"
     c.data.data_dir = ""
+    c.data.download = False                 # TFDS sets: download and prepare with TFDS if not in data_dir
     c.data.batch_size = 100
 
     defaults = models.default_config(model)

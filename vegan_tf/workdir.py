@@ -42,7 +42,7 @@ LOCK_FILE = "train.lock"
 #: ``overwrite_config``. A new ``train.num_steps`` also stretches a piecewise or cosine schedule.
 #: The latent sampler is fitted after training, so ``sampler.*`` may change too: a finished
 #: workdir run again with another sampler fits it and exports a new version, without retraining.
-RUN_SETTINGS = ("train", "data.data_dir", "sampler")
+RUN_SETTINGS = ("train", "data.data_dir", "data.download", "sampler")
 
 
 class CheckpointError(RuntimeError):
@@ -126,6 +126,8 @@ def check_data(config):
     """
     name, data_dir = config.data.name, config.data.data_dir or None
     info = data.dataset_info(name)  # a .npz file is read here, and both splits' shapes compared
+    if data.is_tfds(name) and config.data.get("download", False):
+        data.prepare(name, data_dir)  # TFDS downloads and prepares it in data_dir (outside the workdir)
     if data.is_tfds(name):  # on this machine? (the other sources were read or are embedded)
         for split in ("train", "test"):
             data.get_dataset(name, split, shuffle=False, data_dir=data_dir, limit=1)

@@ -5,7 +5,7 @@ ds = data.get_dataset("digits", "train", batch_size=64)   # float32 [64, 8, 8, 1
 
 from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError
 from vegan_tf.data.datasets import (KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, is_tfds, load_array, load_labels,
-                                    toy_modes)
+                                    prepare, toy_modes)
 
 __all__ = [
     "DatasetInfo",
@@ -15,6 +15,7 @@ __all__ = [
     "dataset_info",
     "get_dataset",
     "is_tfds",
+    "prepare",
     "load_array",
     "load_labels",
     "toy_modes",

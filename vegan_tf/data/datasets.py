@@ -35,6 +35,12 @@ def _source(name):
     )
 
 
+def prepare(name, data_dir=None):
+    """Downloads and prepares a TFDS set with TFDS (``is_tfds``); the other sources need nothing."""
+    if is_tfds(name):
+        tfds_sets.prepare(name, data_dir)
+
+
 def is_tfds(name):
     """Whether ``name`` is read through TFDS (one of ``TFDS_NAMES`` or any other registered TFDS dataset)."""
     return not (isinstance(name, str) and arrays.is_npz(name)) and name not in embedded.NAMES and tfds_sets.is_tfds(name)

@@ -115,11 +115,26 @@ def load(name, split, data_dir: Optional[str], shuffle_files: bool, seed: int):
         where = str(builder.data_dir_root)
         raise DatasetNotFoundError(
             f"TFDS dataset {name!r} is not prepared in data_dir={where!r} (no download is "
-            f"attempted). To get it: run `tfds build {name} --data_dir={where}` on a machine with "
-            "network access (or copy a prepared TFDS folder there) and pass data_dir=...; or save "
+            f"attempted unless asked). To get it: --config.data.download=True (the training binary; "
+            f"data.prepare({name!r}) in Python), or run `tfds build {name} --data_dir={where}` on a machine "
+            "with network access (or copy a prepared TFDS folder there) and pass data_dir=...; or save "
             "the images as a local .npz (x_train, x_test) and use get_dataset('path/to/file.npz')."
         ) from e
     return ds.map(lambda example: example[feature])
+
+
+def prepare(name, data_dir: Optional[str]):
+    """Downloads and prepares the TFDS set ``name`` in ``data_dir`` (TFDS's default when None); nothing if it is there."""
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    try:
+        builder.download_and_prepare()
+    except Exception as e:  # noqa: BLE001 - network, disk or TFDS failures all leave the set missing
+        raise DatasetNotFoundError(
+            f"TFDS could not download and prepare {name!r} in data_dir={str(builder.data_dir_root)!r}: "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}. Check the network and the disk, or prepare it "
+            f"on another machine (`tfds build {name}`) and copy the folder.") from e
 
 
 def preprocess(name):
