@@ -222,6 +222,22 @@ def test_lsot_map_is_the_gradient_of_the_potential():
                                atol=1e-6)
 
 
+def test_a_joint_lsot_and_a_fitted_one_round_trip_through_keras_files(tmp_path):
+    """The joint map (0.2's LSOT) and the transport sampler of the plain one both live in the .keras file."""
+    joint = _lsot(latent_dim=2)
+    plain = models.LSOT(networks.Decoder((2,), 2, hidden=(8,), output_activation="linear"),
+                        networks.Encoder((2,), 2, hidden=(8,)))
+    plain.build()
+    plain.fit_sampler(tf.data.Dataset.from_tensor_slices(np.random.default_rng(1).normal(size=(64, 2)).astype(
+        "float32")).batch(32), steps=5, batch_size=16, hidden=(8,))
+    for model, name in ((joint, "joint"), (plain, "plain")):
+        path = str(tmp_path / f"{name}.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        assert loaded.joint == model.joint and loaded.sampler.kind == model.sampler.kind
+        np.testing.assert_allclose(loaded.sample(5, seed=3), model.sample(5, seed=3), atol=1e-6)
+
+
 def test_lsot_learns_the_known_optimal_map_onto_four_clusters():
     """Codes at the four points (±2, ±2): the OT map of N(0, I) onto them is z ↦ 2·sign(z) (per quadrant)."""
     keras.utils.set_random_seed(0)
