@@ -59,6 +59,8 @@ ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot"
 #: The rows with an encoder, whose codes a latent sampler is fitted to.
 AUTOENCODERS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "lsot", "pot_sinkhorn", "pot_swae")
 SAMPLERS = ("prior", "gmm", "transport", "flow_matching")
+#: The metrics of how long a row trained: kept when a finished workdir is run again only to fit or score.
+TIMING = ("train_time_s", "steps_per_s")
 #: The samplers' settings on the protocol: the mixture with pythae's default number of components.
 SAMPLER_PROTOCOL = {"sampler.gmm.components": 10, "sampler.fit_examples": 20000}
 PYTHAE = ("WAE_MMD", "VAE", "Adversarial_AE")
@@ -118,7 +120,7 @@ def train_row(row, seed, args):
             train.train_and_evaluate(config, workdir)
             with open(os.path.join(workdir, "metrics.json")) as f:
                 metrics = json.load(f)
-            timing = {k: kept[k] for k in ("train_time_s", "steps_per_s") if k in kept}
+            timing = {k: kept[k] for k in TIMING if k in kept}
             with open(path, "w") as f:  # a re-scored run keeps the timing of its training
                 json.dump({**metrics, **timing}, f, indent=2)
             os.remove(os.path.join(workdir, "metrics.json"))

@@ -99,7 +99,7 @@ def keep_training_time(workdir):
     """Puts the training run's wall time (``metrics-prior.json``) back into ``metrics.json``, which the binary rewrote
     when it ran again only to fit and evaluate a sampler (the card reports how long the model trained)."""
     with open(os.path.join(workdir, "metrics-prior.json")) as f:
-        timing = {k: v for k, v in json.load(f).items() if k in ("train_time_s", "steps_per_s")}
+        timing = {k: v for k, v in json.load(f).items() if k in quality.TIMING}
     path = os.path.join(workdir, "metrics.json")
     with open(path) as f:
         metrics = json.load(f)

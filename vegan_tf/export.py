@@ -318,6 +318,16 @@ def sampler_settings(sampler):
     return {"kind": sampler.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in sampler.settings().items()}}
 
 
+def made_by(path, step, sampler, sampler_fit):
+    """Whether the export at ``path`` (a version directory) is of model step ``step`` with the latent sampler of
+    settings ``sampler`` (``sampler_settings``) fitted to ``sampler_fit``. An export without metadata counts as
+    its version's step and the prior."""
+    metadata = read_metadata(path)
+    made = (metadata.get("step", int(os.path.basename(os.path.normpath(path)))),
+            metadata.get("sampler", {"kind": "prior"}), metadata.get("sampler_fit"))
+    return made == (step, sampler, sampler_fit)
+
+
 def export(model, export_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES, sampler_fit=None):
     """Writes ``model`` as a SavedModel to ``<export_dir>/<version>/`` and returns that path.
 

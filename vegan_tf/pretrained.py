@@ -341,12 +341,8 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     metrics = json.loads((source / "metrics.json").read_text())
     trained, config = workdir_lib.load(str(source))
     sampler, fit = export.sampler_settings(trained.sampler), workdir_lib.sampler_fit(config)
-
-    def of_this_run(version):  # the export of the run's step and latent sampler, fitted as its config says
-        metadata = export.read_metadata(str(source / "export" / str(version)))
-        return ((metadata.get("step", version), metadata.get("sampler", {"kind": "prior"}), metadata.get("sampler_fit"))
-                == (metrics.get("step"), sampler, fit))
-    exported = [v for v in exported if of_this_run(v)]
+    exported = [v for v in exported  # the exports of the run's step and latent sampler, fitted as its config says
+                if export.made_by(str(source / "export" / str(v)), metrics.get("step"), sampler, fit)]
     if not exported:
         raise ValueError(f"{source}/export has no version of step {metrics.get('step')} with the {sampler['kind']!r} "
                          f"latent sampler of its config.json: run the training binary on the workdir again (it "

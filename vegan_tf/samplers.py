@@ -44,7 +44,7 @@ import scipy.linalg
 import scipy.special
 import tensorflow as tf
 
-from vegan_tf import ot
+from vegan_tf import divergences, ot
 
 #: Component counts the mixture tries when ``components=0`` (those up to ``max_components``).
 COMPONENT_CANDIDATES = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100)
@@ -481,10 +481,9 @@ def gradient_map(potential, z, training=False):
 
 def transport_fit_loss(residual, fit):
     """The map's regression loss on ``residual`` = T(z) − matched code: E ‖·‖₂ (``"median"``) or E ‖·‖₂² (``"mean"``)."""
-    squares = tf.reduce_sum(tf.square(residual), axis=1)
     if fit == "median":
-        return tf.reduce_mean(tf.sqrt(squares + 1e-12))  # finite gradient at a zero residual
-    return tf.reduce_mean(squares)
+        return tf.reduce_mean(divergences.guarded_norm(residual))  # finite gradient at a zero residual
+    return tf.reduce_mean(tf.reduce_sum(tf.square(residual), axis=1))
 
 
 @keras.saving.register_keras_serializable("vegan_tf")

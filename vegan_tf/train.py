@@ -209,9 +209,7 @@ def _same_export(base, step, sampler, fit):
     for version in sorted((int(d) for d in (os.listdir(base) if os.path.isdir(base) else []) if d.isdigit()),
                           reverse=True):
         path = os.path.join(base, str(version))
-        metadata = export.read_metadata(path)
-        if (metadata.get("step", version) == step and metadata.get("sampler", {"kind": "prior"}) == sampler
-                and metadata.get("sampler_fit") == fit and _damaged_export(path) is None):
+        if export.made_by(path, step, sampler, fit) and _damaged_export(path) is None:
             return path
     return None
 

@@ -126,9 +126,9 @@ def check_data(config):
     """
     name, data_dir = config.data.name, config.data.data_dir or None
     info = data.dataset_info(name)  # a .npz file is read here, and both splits' shapes compared
-    if data.is_tfds(name) and config.data.get("download", False):
-        data.prepare(name, data_dir)  # TFDS downloads and prepares it in data_dir (outside the workdir)
     if data.is_tfds(name):  # on this machine? (the other sources were read or are embedded)
+        if config.data.get("download", False):
+            data.prepare(name, data_dir)  # TFDS downloads and prepares it in data_dir (outside the workdir)
         for split in ("train", "test"):
             data.get_dataset(name, split, shuffle=False, data_dir=data_dir, limit=1)
     if info.num_train is not None and info.num_train < config.data.batch_size:

@@ -43,7 +43,10 @@ def prepare(name, data_dir=None):
 
 def is_tfds(name):
     """Whether ``name`` is read through TFDS (one of ``TFDS_NAMES`` or any other registered TFDS dataset)."""
-    return not (isinstance(name, str) and arrays.is_npz(name)) and name not in embedded.NAMES and tfds_sets.is_tfds(name)
+    try:
+        return _source(name) is tfds_sets
+    except ValueError:
+        return False
 
 
 def _check_split(name, split):

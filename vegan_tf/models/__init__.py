@@ -85,7 +85,7 @@ def player_names(model_config):
     cls = _model_class(cfg.get("name"))
     players = inspect.getattr_static(cls, "players")
     if issubclass(cls, LSOT):  # LSOT's map has a player when it is trained jointly
-        players = cls.players_for(cfg.get("transport_map", LSOT.config_defaults["transport_map"]) == "joint")
+        players = cls.players_for(_joint_map(cfg))
     elif isinstance(players, property):  # a POT model's players depend on its divergence
         players = cls.players_for(divergences.get(cfg.get("divergence", model_arguments(cls).get("divergence"))))
     return list(players)
@@ -131,9 +131,14 @@ def xla_unsupported(model_config):
     """Why XLA cannot compile the training step of the model ``model_config`` builds; None where it can."""
     cfg = dict(model_config)
     cls = _model_class(cfg.get("name"))
-    if issubclass(cls, LSOT) and cfg.get("transport_map", LSOT.config_defaults["transport_map"]) != "joint":
+    if issubclass(cls, LSOT) and not _joint_map(cfg):
         return None
     return cls.xla_unsupported
+
+
+def _joint_map(cfg):
+    """Whether an LSOT config trains its map alongside the auto-encoder (``transport_map``, 0.2's LSOT by default)."""
+    return cfg.get("transport_map", LSOT.config_defaults["transport_map"]) == "joint"
 
 
 def _lsot_roles_skipped(cfg):
@@ -142,7 +147,7 @@ def _lsot_roles_skipped(cfg):
 
     if cfg["transport_map"] not in TRANSPORT_MAPS:
         raise ValueError(f"config.model.transport_map is {cfg['transport_map']!r}; it must be one of {TRANSPORT_MAPS}.")
-    if cfg["transport_map"] == "joint":
+    if _joint_map(cfg):
         return set()
     for key in ("transport_hidden", "transport_bias_stddev"):
         if cfg.get(key) is not None:

@@ -491,8 +491,8 @@ class GenerativeModel(keras.Model):
 
         ``sampler``: a kind name (``"gmm"``, ``"transport"``, ``"flow_matching"``) with its
         ``settings`` (``components=10``, ``steps=2000``, ...), a config dict or a ``LatentSampler``;
-        ``None`` refits the model's own sampler (with ``settings`` replacing some of its settings). The codes are ``collect_codes``' (at most
-        ``limit``); the same ``seed`` gives the same sampler. The fit runs on a fresh sampler of
+        ``None`` refits the model's own sampler (with ``settings`` replacing some of its settings).
+        The codes are ``collect_codes``' (at most ``limit``); the same ``seed`` gives the same sampler. The fit runs on a fresh sampler of
         the same settings, whose state is then copied into the model's, so a model built under a
         distribution strategy samples from the fitted state on every replica; a fit that fails
         leaves the model's sampler as it was.
@@ -503,7 +503,9 @@ class GenerativeModel(keras.Model):
                                 f"prior, e.g. fit_sampler(dataset, 'gmm', ...).")
             sampler, settings = self.sampler.kind, {**self.sampler.settings(), **settings}
         target = self.sampler if sampler is None else self._sampler_for(sampler, **settings)
-        info = samplers_lib.fit_into(target, self.collect_codes(dataset, codes, limit, seed), seed) if target.needs_fit else {}
+        info = {}
+        if target.needs_fit:
+            info = samplers_lib.fit_into(target, self.collect_codes(dataset, codes, limit, seed), seed)
         self.set_sampler(target)
         return info
 

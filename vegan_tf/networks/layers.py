@@ -197,7 +197,6 @@ class Encoder(_Network):
             return mean, log_var
         return out, None
 
-
     def _mix(self, h, noise, training):
         h = self.noise_mixer(tf.concat([h, tf.cast(noise, h.dtype)], axis=-1), training=training)
         return _float32(self.head(h))
