@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from vegan_tf import data
-from vegan_tf.data import tfds_sets
+from vegan_tf.data import images, tfds_sets
 
 
 def batches(ds):
@@ -203,7 +203,7 @@ def test_any_tfds_image_set_by_name_with_mock_data():
 
 
 @pytest.mark.parametrize("name, message", [
-    ("oxford_flowers102", r"'oxford_flowers102' has images of varying size .* Export the images to a .npz"),
+    ("oxford_flowers102", r"The images of 'oxford_flowers102' vary in size .* --config.data.image_size=64"),
     ("imdb_reviews", r"'imdb_reviews' has no image feature"),
     ("no_such_set", r"Unknown dataset 'no_such_set'.*any TFDS image dataset by its name"),
 ])
@@ -221,9 +221,18 @@ def test_tfds_celeb_a_crop_with_mock_data():
     # The crop is the central 140 x 140 of a 218 x 178 image: only that region survives.
     image = np.zeros((218, 178, 3), np.uint8)
     image[39:179, 19:159] = 255
-    out = tfds_sets.preprocess("celeb_a")(tf.constant(image)).numpy()
+    out = images.transform(tfds_sets.preprocess("celeb_a")(tf.constant(image)), "celeb_a", 64, 0).numpy()
     assert out.shape == (64, 64, 3)
     np.testing.assert_allclose(out, 1.0, atol=1e-6)
+
+
+def test_a_tfds_set_of_varying_sizes_reads_at_the_size_asked_for_with_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    source = data.Source("oxford_flowers102", image_size=24, crop="center")
+    assert data.dataset_info(source).shape == (24, 24, 3)
+    with tfds.testing.mock_data(num_examples=6):
+        got = batches(data.get_dataset(source, batch_size=3, seed=0))
+    assert [b.shape for b in got] == [(3, 24, 24, 3)] * 2 and all(0.0 <= b.min() and b.max() <= 1.0 for b in got)
 
 
 def test_tfds_not_prepared_raises_clear_error(tmp_path):

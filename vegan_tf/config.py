@@ -14,7 +14,11 @@ optimizer per player, the schedule and the training settings. The training binar
 result, so a mistyped ``--config.x=y`` override is an error that suggests the key meant.
 
     config.seed                   int, seeds weights, data order and training noise
-    config.data.name              a ``vegan_tf.data`` name ("digits", "mnist", "eight_gaussians", a .npz path)
+    config.data.name              a ``vegan_tf.data`` name ("digits", "mnist", "eight_gaussians"), a .npz path or a
+                                  folder of images
+    config.data.image_size, .channels, .crop   how images are brought to one shape (``vegan_tf.data.images``)
+    config.data.test_fraction     the share of a folder's images held out as its test split
+    config.data.max_bad_fraction  the share of a folder's files that may be damaged (left out, logged)
     config.data.data_dir          TFDS data_dir ("" for the TFDS default)
     config.data.download          TFDS sets: download and prepare the set with TFDS when it is not there (False)
     config.data.batch_size        global batch size (split over replicas)
@@ -67,6 +71,11 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None, **setting
     c.data.data_dir = ""
     c.data.download = False                 # TFDS sets: download and prepare with TFDS if not in data_dir
     c.data.batch_size = 100
+    c.data.image_size = 0                   # images resized to image_size x image_size (0: as the source gives them)
+    c.data.channels = 0                     # 1 grey, 3 RGB (0: as the source gives them)
+    c.data.crop = ""                        # "", "center" (largest centred square), "celeb_a" (central 140x140)
+    c.data.test_fraction = 0.1              # a folder's test split (without train/ and test/ subfolders)
+    c.data.max_bad_fraction = 0.01          # a folder's damaged files left out up to this share, else refused
 
     defaults = models.default_config(model)
     if divergence is not None:
@@ -176,6 +185,7 @@ def wae_celeba_setting(c: ml_collections.ConfigDict, prior_scale: float = 2.0 **
     batch 100, 55 epochs with the learning rate halved after 30 and divided by 5 after 50.
     """
     c.data.name, c.data.batch_size = "celeb_a", 100
+    c.data.crop, c.data.image_size = "celeb_a", 64  # also a folder of CelebA's 218x178 JPEGs: --config.data.name=DIR
     c.model.latent_dim, c.model.prior_scale = 64, prior_scale
     c.model.arch, c.model.batch_norm, c.model.kernel_size = "conv", True, 5
     c.model.filters, c.model.decoder_filters = (128, 256, 512, 1024), (1024, 512, 256, 128)

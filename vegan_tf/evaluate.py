@@ -48,9 +48,9 @@ def held_out_images(data_name, data_dir=None):
     num_train = data.dataset_info(data_name).num_train
     if not num_train or not held_out_count(num_train):
         return None
-    ds = data.get_dataset(data_name, "train", shuffle=False, data_dir=data_dir or None)
     count = held_out_count(num_train)
-    return np.stack(list(ds.skip(num_train - count).take(count).as_numpy_iterator()))
+    ds = data.get_dataset(data_name, "train", shuffle=False, data_dir=data_dir or None, skip=num_train - count)
+    return np.stack(list(ds.take(count).as_numpy_iterator()))  # skipped unread: indices, names or TFDS records
 
 
 def _in_batches(fn, n, size=500):
@@ -94,7 +94,7 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
     if real.ndim == 2:
         results["w2"] = float(metrics.wasserstein2(samples, real))
         try:
-            centers, std = data.toy_modes(data_name)
+            centers, std = data.toy_modes(str(data_name))
         except ValueError:
             pass
         else:
@@ -110,7 +110,7 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
     results["sample_sharpness"] = float(metrics.sharpness(samples))
     results["real_sharpness"] = float(metrics.sharpness(real))
     results["relative_sharpness"] = results["sample_sharpness"] / max(results["real_sharpness"], 1e-12)
-    path = feature_net_lib.find(data_name) if feature_net == "auto" else feature_net
+    path = feature_net_lib.find(str(data_name)) if feature_net == "auto" else feature_net
     if path:
         features = feature_net_lib.FeatureNet(path)
         real_features = features(real)
@@ -142,7 +142,7 @@ def load_target(target, data_name=None):
     path = pathlib.Path(target)
     if (path / "config.json").is_file():
         model, config = workdir.load(str(path))
-        return model, data_name or config.data.name, config.data.data_dir
+        return model, data.source(config.data, **({"name": data_name} if data_name else {})), None
     if path.is_dir():
         newest = pretrained.versions(path)
         export = path / str(newest[0]) if newest and not (path / "saved_model.pb").is_file() else path
@@ -154,16 +154,16 @@ def load_target(target, data_name=None):
         model = pretrained.load(str(target))  # a shipped model's name; FileNotFoundError lists the names
         run_dir = pathlib.Path(model.path).parent
     data_dir = ""
-    if (run_dir / "config.json").is_file():
+    if (run_dir / "config.json").is_file():  # the data and its image options
         config = workdir.read_config(str(run_dir))
-        data_name, data_dir = data_name or config.data.name, config.data.data_dir
+        data_name = data.source(config.data, **({"name": data_name} if data_name else {}))
     if not data_name:
         raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
                          f"e.g. --data=/path/to/mnist.npz.")
     if arrays.is_npz(str(data_name)) and not os.path.isfile(arrays.path_of(str(data_name))):
-        raise ValueError(f"{target} was trained on {data_name!r}, which is not on this machine: pass --data with "
+        raise ValueError(f"{target} was trained on {str(data_name)!r}, which is not on this machine: pass --data with "
                          f"its path, e.g. --data=/path/to/{pathlib.Path(arrays.path_of(str(data_name))).name}.")
-    return model, data_name, data_dir
+    return model, data_name, data_dir or None
 
 
 def fit_target_sampler(target, kind, data_name=None):
@@ -185,19 +185,19 @@ def fit_target_sampler(target, kind, data_name=None):
     else:
         model = pretrained.load_model(str(target))
         config = workdir.read_config(str(pathlib.Path(pretrained.load(str(target)).path).parent))
-    data_name, data_dir = data_name or config.data.name, config.data.data_dir
+    data_name = data.source(config.data, **({"name": data_name} if data_name else {}))
     base = config_lib.base_config(config.model.name).sampler
     if config.get("sampler") is None:  # a run of vegan_tf 0.2
         config.sampler = base
     config.sampler.kind = kind
     if kind not in config.sampler and kind in base:
         config.sampler[kind] = base[kind]
-    config.data.name = data_name
+    config.data.name = data_name.name
     settings = samplers.sampler_class(kind).validate(**config.sampler.get(kind, {}))
     model.set_sampler(kind, **settings)
     if model.sampler.needs_fit:
         samplers.fit_into(model.sampler, train.sampler_codes(model, config), seed=config.seed)
-    return model, data_name, data_dir
+    return model, data_name, None
 
 
 def run():

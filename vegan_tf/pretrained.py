@@ -347,7 +347,7 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
         raise ValueError(f"{source}/export has no version of step {metrics.get('step')} with the {sampler['kind']!r} "
                          f"latent sampler of its config.json: run the training binary on the workdir again (it "
                          f"exports it), or evaluate the workdir again (python -m vegan_tf.evaluate).")
-    bare = models.build(config.model, data.dataset_info(config.data.name).shape)  # uncompiled: no optimizer state
+    bare = models.build(config.model, data.dataset_info(data.source(config.data)).shape)  # uncompiled: no optimizer state
     bare.build()
     bare.set_weights(trained.get_weights())
     bare.set_sampler(trained.sampler)  # the fitted latent sampler, saved with the model

@@ -223,11 +223,12 @@ def sampler_codes(model, config):
     """
     s = config.sampler
     limit = s.fit_examples
-    num_train = data.dataset_info(config.data.name).num_train
+    source = data.source(config.data)
+    num_train = data.dataset_info(source).num_train
     if num_train:
         limit = min(limit, num_train - evaluate.held_out_count(num_train))
-    train = data.get_dataset(config.data.name, "train", batch_size=min(500, limit), shuffle=False,
-                             drop_remainder=False, data_dir=config.data.data_dir or None, limit=limit)
+    train = data.get_dataset(source, "train", batch_size=min(500, limit), shuffle=False, drop_remainder=False,
+                             limit=limit)
     return model.collect_codes(train, s.codes, limit, seed=config.seed)
 
 
@@ -269,17 +270,19 @@ def _train(model, config, manager, step, info, logdir, callbacks, strategy):
     """Trains from ``step`` to ``train.num_steps`` (TensorBoard logs under ``logdir`` unless None); returns the time."""
     t = config.train
 
-    def train_data(seed):
-        return data.get_dataset(config.data.name, "train", batch_size=config.data.batch_size, shuffle=True,
-                                seed=seed, repeat=True, data_dir=config.data.data_dir or None)
+    source = data.source(config.data)
+
+    def train_data(seed, skip=0, per_worker=True):  # per_worker: a folder read per worker under multi_worker
+        return data.training_data(source, config.data.batch_size, seed=seed, skip=skip,
+                                  strategy=strategy if per_worker else None)
 
     if step == 0 and config.model.get("pretrain_encoder", False):
         # Its own pipeline: iterating the training one first would change the order `fit` sees.
-        model.pretrain_encoder(train_data(config.seed + 1), steps=config.model.get("pretrain_steps", 200))
+        model.pretrain_encoder(train_data(config.seed + 1, per_worker=False), steps=config.model.get("pretrain_steps", 200))
 
     reference = None
     if len(info.shape) == 1:
-        reference = data.load_array(config.data.name, "test", limit=2000)
+        reference = data.load_array(source, "test", limit=2000)
     guard = callbacks_lib.NonFiniteGuard()
     checkpoint = callbacks_lib.EpochCheckpoint(manager, guard)
     preemption = callbacks_lib.Preemption(checkpoint, (signal.SIGTERM,), strategy)
@@ -291,7 +294,7 @@ def _train(model, config, manager, step, info, logdir, callbacks, strategy):
     with preemption.handling():
         for steps_per_epoch, initial_epoch, epochs in fit_plan(step, t.num_steps, t.steps_per_epoch):
             at = int(model.step.numpy())  # the same data position as the uninterrupted run
-            model.fit(_same_every_pass(lambda at=at: train_data(config.seed).skip(at)), epochs=epochs,
+            model.fit(train_data(config.seed, skip=at), epochs=epochs,
                       initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch, callbacks=jobs, verbose=t.verbose,
                       shuffle=False)  # the pipeline shuffles
             if preemption.poll() or guard.failure or model.stop_training:  # poll first: a collective on every worker
@@ -309,20 +312,6 @@ def _train(model, config, manager, step, info, logdir, callbacks, strategy):
     return time.time() - start
 
 
-def _same_every_pass(make_dataset):
-    """The dataset ``make_dataset()`` rebuilt for every iterator, so that every pass yields the same batches.
-
-    A pipeline that reshuffles each iteration draws a new order for every iterator made from the
-    same dataset object, and under a distribution strategy Keras 3 (3.15) makes two: one to build
-    the model symbolically (``TensorFlowTrainer._maybe_symbolic_build``), then the one training
-    reads. Built inside ``flat_map``, the pipeline gets fresh shuffle state per iterator: a mirrored
-    or multi-worker run sees the batches of a one-device run, and a resumed run those of the
-    uninterrupted one.
-    """
-    build = tf.autograph.experimental.do_not_convert(lambda _: make_dataset())  # plain Python: nothing to convert
-    return tf.data.Dataset.range(1).flat_map(build)
-
-
 def finish(model, config, workdir, train_time, steps_trained, fit=None):
     """Writes the pictures, the metrics and the export of a trained model; returns the metrics.
 
@@ -336,14 +325,13 @@ def finish(model, config, workdir, train_time, steps_trained, fit=None):
         out["steps_per_s"] = round(steps_trained / max(train_time, 1e-9), 2)
     if fit:
         out["sampler"] = fit
-    out.update(evaluate.evaluate_model(model, config.data.name, config.data.data_dir, config.train.eval_samples,
+    out.update(evaluate.evaluate_model(model, data.source(config.data), None, config.train.eval_samples,
                                        seed=config.seed))
     if "feature_net" not in out and len(model.data_shape) == 3:
         print(evaluate.no_feature_net_note(config.data.name))
     paths = {"samples": os.path.join(workdir, "samples.png")}
     samples = model.sample(64, config.seed).numpy()
-    test = data.load_array(config.data.name, "test", limit=2000 if samples.ndim == 2 else 32,
-                           data_dir=config.data.data_dir or None)
+    test = data.load_array(data.source(config.data), "test", limit=2000 if samples.ndim == 2 else 32)
     visualize.save_png(visualize.picture(samples, test if samples.ndim == 2 else None), paths["samples"])
     if model.encoder is not None and samples.ndim > 2:
         paths["reconstructions"] = os.path.join(workdir, "reconstructions.png")

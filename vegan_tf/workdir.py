@@ -124,13 +124,13 @@ def check_data(config):
 
     Raises ``DatasetNotFoundError`` (the data is not on this machine) or ``ValueError``.
     """
-    name, data_dir = config.data.name, config.data.data_dir or None
-    info = data.dataset_info(name)  # a .npz file is read here, and both splits' shapes compared
+    name, source = config.data.name, data.source(config.data)  # the image options checked
+    if data.is_tfds(name) and config.data.get("download", False):
+        data.prepare(source)  # TFDS downloads and prepares it in data_dir (outside the workdir)
+    info = data.dataset_info(source)  # a .npz file is read here, a folder listed, both splits' shapes compared
     if data.is_tfds(name):  # on this machine? (the other sources were read or are embedded)
-        if config.data.get("download", False):
-            data.prepare(name, data_dir)  # TFDS downloads and prepares it in data_dir (outside the workdir)
         for split in ("train", "test"):
-            data.get_dataset(name, split, shuffle=False, data_dir=data_dir, limit=1)
+            data.get_dataset(source, split, shuffle=False, limit=1)
     if info.num_train is not None and info.num_train < config.data.batch_size:
         raise ValueError(f"The train split of {name!r} holds {info.num_train} examples, fewer than one batch of "
                          f"data.batch_size={config.data.batch_size} (incomplete batches are dropped): there is "
@@ -317,7 +317,7 @@ def locked(directory):
 # ------------------------------------------------------------------ config, model, checkpoints
 def build_model(config, strategy=None):
     """The compiled model of ``config`` (inside ``strategy``'s scope when given)."""
-    info = data.dataset_info(config.data.name)
+    info = data.dataset_info(data.source(config.data))
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
         model = models.build(config.model, info.shape)

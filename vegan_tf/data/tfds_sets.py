@@ -1,12 +1,14 @@
 """Image datasets read through `tensorflow_datasets` (TFDS), never downloaded from here.
 
 * `mnist`, `fashion_mnist` (28x28x1) and `cifar10` (32x32x3): the `image` feature / 255.
-* `celeb_a` (64x64x3): the WAE paper's preprocessing (Tolstikhin et al. 2018, sec. 4): the
-  central 140x140 crop of the 218x178 aligned face, resized to 64x64 (bilinear, antialiased).
-* any other TFDS dataset with an image feature of one fixed shape (`svhn_cropped`, `cifar100`,
-  `kmnist`, ...): its first image feature / 255, the shape and the splits read from the builder's
-  info (the split sizes only once the set is prepared). Sets whose images vary in size are
-  refused with a message: resizing them needs the image options of the folder source.
+* `celeb_a` (218x178x3 as stored): read by default with the WAE paper's preprocessing
+  (Tolstikhin et al. 2018, sec. 4), the central 140x140 crop resized to 64x64 (bilinear,
+  antialiased): the image options `crop="celeb_a"`, `image_size=64` (`datasets._OWN_OPTIONS`).
+* any other TFDS dataset with an image feature (`svhn_cropped`, `cifar100`, `oxford_flowers102`,
+  ...): its first image feature / 255, the shape and the splits read from the builder's info (the
+  split sizes only once the set is prepared). A set whose images vary in size is read with
+  `data.image_size` (and `data.crop`) set, every image cropped and resized on its own; without
+  it, it is refused with that advice.
 
 A set must already be prepared in `data_dir` (TFDS's default `~/tensorflow_datasets` when None):
 `tfds build NAME --data_dir=DIR` on a machine with network, then copy DIR. Loading an unprepared
@@ -38,7 +40,7 @@ _SPECS = {
     "mnist": _Spec((28, 28, 1), 60_000, 10_000, 60_000),
     "fashion_mnist": _Spec((28, 28, 1), 60_000, 10_000, 60_000),
     "cifar10": _Spec((32, 32, 3), 50_000, 10_000, 50_000),
-    "celeb_a": _Spec((64, 64, 3), 162_770, 19_962, 5_000, ("train", "validation", "test")),
+    "celeb_a": _Spec((218, 178, 3), 162_770, 19_962, 5_000, ("train", "validation", "test")),
 }
 NAMES = tuple(_SPECS)
 #: Raw image bytes a shuffle buffer of a set read from its builder's info may hold (the buffer is at most 60,000).
@@ -69,20 +71,12 @@ def _spec(name):
     if not images:
         raise ValueError(f"The TFDS dataset {name!r} has no image feature (features: {sorted(info.features)}); "
                          f"vegan_tf trains on images.")
-    shape = tuple(info.features[images[0]].shape)
-    if None in shape:
-        raise ValueError(f"The TFDS dataset {name!r} has images of varying size (feature {images[0]!r}, shape "
-                         f"{shape}); vegan_tf reads TFDS sets with images of one shape. Export the images to a "
-                         f".npz of one size (x_train, x_test) and pass its path as data.name.")
+    shape = tuple(info.features[images[0]].shape)  # None where the images vary in size
     splits = tuple(info.splits) or ("train", "test")
     sizes = {split: info.splits[split].num_examples for split in info.splits}
-    per_image = max(1, math.prod(int(d) for d in shape))
+    per_image = max(1, math.prod(int(d or 256) for d in shape))
     buffer = max(1000, min(60_000, SHUFFLE_BYTES // per_image))
     return _Spec(shape, sizes.get("train"), sizes.get("test"), buffer, splits, images[0])
-
-# celeb_a images are 218 x 178; the WAE paper keeps the central 140 x 140.
-_CELEBA_CROP = 140
-_CELEBA_TOP, _CELEBA_LEFT = (218 - _CELEBA_CROP) // 2, (178 - _CELEBA_CROP) // 2
 
 
 def info(name):
@@ -98,19 +92,28 @@ def shuffle_buffer(name):
     return _spec(name).shuffle_buffer
 
 
-def load(name, split, data_dir: Optional[str], shuffle_files: bool, seed: int):
-    """tf.data.Dataset of the raw uint8 `image` feature of one split."""
+def load(name, split, data_dir: Optional[str], shuffle_files: bool, seed: int, shard=None):
+    """tf.data.Dataset of the raw uint8 `image` feature of one split.
+
+    ``shard=(n, i)``: every n-th example from the i-th (TFDS gives each shard its own files when the
+    split has at least ``n`` of them; otherwise every example is read and the others' dropped).
+    """
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
 
     builder = tfds.builder(name, data_dir=data_dir)
     feature = _spec(name).feature
+    context = None if shard is None else tf.distribute.InputContext(shard[0], shard[1], shard[0])
     try:
-        ds = builder.as_dataset(
-            split=split,
-            shuffle_files=shuffle_files,
-            decoders=tfds.decode.PartialDecoding({feature: True}),
-            read_config=tfds.ReadConfig(shuffle_seed=seed),
-        )
+        try:
+            ds = builder.as_dataset(split=split, shuffle_files=shuffle_files,
+                                    decoders=tfds.decode.PartialDecoding({feature: True}),
+                                    read_config=tfds.ReadConfig(shuffle_seed=seed, input_context=context))
+        except ValueError:  # fewer files than shards
+            if context is None:
+                raise
+            ds = builder.as_dataset(split=split, shuffle_files=shuffle_files,
+                                    decoders=tfds.decode.PartialDecoding({feature: True}),
+                                    read_config=tfds.ReadConfig(shuffle_seed=seed)).shard(*shard)
     except AssertionError as e:  # TFDS's "could not find data in ..."
         where = str(builder.data_dir_root)
         raise DatasetNotFoundError(
@@ -139,15 +142,14 @@ def prepare(name, data_dir: Optional[str]):
 
 def preprocess(name):
     """Function mapping uint8 images ([..., H, W, C], batched or not) to float32 in [0, 1]."""
+    del name  # every set the same way; crops and resizes are the image options' (datasets.get_dataset)
 
     def to_unit(images):
         return tf.cast(images, tf.float32) / 255.0
 
-    def celeb_a(images):
-        images = to_unit(images)[
-            ..., _CELEBA_TOP : _CELEBA_TOP + _CELEBA_CROP, _CELEBA_LEFT : _CELEBA_LEFT + _CELEBA_CROP, :
-        ]
-        images = tf.image.resize(images, (64, 64), method="bilinear", antialias=True)
-        return tf.clip_by_value(images, 0.0, 1.0)
+    return to_unit
 
-    return celeb_a if name == "celeb_a" else to_unit
+
+def varies(name):
+    """Whether the images of ``name`` vary in size (each is cropped and resized before batching)."""
+    return None in _spec(name).shape
