@@ -227,3 +227,14 @@ def test_the_binary_refuses_a_bad_folder_before_writing(tmp_path):
         assert not workdir.exists() or not os.listdir(workdir), os.listdir(workdir)
     assert not good.exists()
     json.dumps(cases)
+
+
+def test_a_npz_too_large_to_hold_is_refused_before_it_is_read_with_the_folder_advice(tmp_path, monkeypatch):
+    from vegan_tf.data import arrays
+
+    path = tmp_path / "big.npz"
+    np.savez(path, x_train=np.zeros((64, 8, 8), np.uint8), x_test=np.zeros((8, 8, 8), np.uint8))
+    monkeypatch.setattr(arrays, "MAX_BYTES", 2000)  # x_train holds 4,096 bytes (and a header)
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read before it was refused"))
+    with pytest.raises(ValueError, match=r"x_train is 0.0 GiB uncompressed, more than .*pass the folder as data.name"):
+        data.dataset_info(str(path))

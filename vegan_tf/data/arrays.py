@@ -4,6 +4,10 @@ Name such a dataset by its path ending in `.npz`, or as `"npz:<path>"`. Integer 
 [N, H, W] or [N, H, W, C] are images in 0..255 (scaled by 1/255); float image arrays must
 already be in [0, 1] (refused otherwise, with the fix). A channel axis is added to [N, H, W];
 [N, D] float arrays are points. The file is read without unpickling anything.
+
+A split is read whole into memory (on every worker of a cluster), so an array larger than
+``MAX_BYTES`` (2 GiB, uncompressed) is refused before it is read, with the advice to use a folder
+of images, which is streamed from its files.
 """
 
 import os
@@ -15,6 +19,8 @@ from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError
 
 PREFIX = "npz:"
 SPLITS = ("train", "test")
+#: The largest array (uncompressed bytes) read into memory; a larger one is refused before it is read.
+MAX_BYTES = 2 * 2**30
 
 
 def is_npz(name):
@@ -35,6 +41,7 @@ def load(name, split):
         )
     key = f"x_{split}"
     check_archive(path)
+    check_size(path, key)
     with np.load(path, allow_pickle=False) as npz:
         if key not in npz.files:
             raise ValueError(
@@ -68,6 +75,19 @@ def check_archive(path):
     what = "a single .npy array" if head == b"\x93NUMPY" else "not a zip archive"
     raise ValueError(f"{path!r} is not a valid .npz file ({what}): expected a zip archive of arrays with x_train and "
                      f"x_test, as np.savez(path, x_train=..., x_test=...) writes.")
+
+
+def check_size(path, key, limit=None):
+    """Raises ``ValueError`` if the array ``key`` of the archive is larger than ``limit`` (``MAX_BYTES``) bytes."""
+    limit = MAX_BYTES if limit is None else limit
+    with zipfile.ZipFile(path) as archive:
+        member = next((i for i in archive.infolist() if i.filename == f"{key}.npy"), None)
+    if member is not None and member.file_size > limit:
+        raise ValueError(f"{path!r}: {key} is {member.file_size / 2**30:.1f} GiB uncompressed, more than the "
+                         f"{limit / 2**30:g} GiB vegan_tf reads from a .npz into memory (every worker holds it "
+                         f"whole). Write the images to a folder (one PNG or JPEG per image, optionally in train/ "
+                         f"and test/ subfolders) and pass the folder as data.name: a folder is streamed from its "
+                         f"files.")
 
 
 def load_labels(name, split):
