@@ -19,6 +19,7 @@ sys.path.insert(0, str(HERE))
 sys.modules.setdefault("conftest", types.SimpleNamespace(REPO=HERE.parent))
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from vegan_tf import data, distribute  # noqa: E402
 
@@ -34,6 +35,7 @@ def main(directory, folder):
     model = tiny_model("wae_mmd", strategy)
     with np.load(os.path.join(directory, "initial.npz")) as initial:
         model.set_weights([initial[f"w{i}"] for i in range(len(initial.files))])
+    tf.random.set_seed(SEED)  # the shuffle's order depends on the global seed too (the binary sets config.seed)
     stream = data.training_data(data.Source(folder), GLOBAL_BATCH, seed=SEED, strategy=strategy)
     model.fit(stream, epochs=1, steps_per_epoch=STEPS, verbose=0)
     task_id = strategy.cluster_resolver.task_id

@@ -163,6 +163,7 @@ def test_two_workers_read_their_own_files_and_take_the_one_device_step(tmp_path)
     workers = start_cluster([sys.executable, os.path.join(REPO, "tests", "multi_worker_folder.py"), str(tmp_path),
                              folder.name])
     try:
+        tf.random.set_seed(worker.SEED)  # as the workers: the shuffle's order depends on the global seed too
         halves = [data.get_dataset(folder, batch_size=worker.GLOBAL_BATCH // 2, shuffle=True, seed=worker.SEED,
                                    repeat=True, shard=(2, i)) for i in (0, 1)]
         both = tf.data.Dataset.zip(tuple(halves)).map(lambda a, b: tf.concat([a, b], 0))

@@ -237,4 +237,4 @@ def test_a_shipped_npz_run_keeps_only_the_files_name_and_evaluate_asks_for_the_d
     with pytest.raises(ValueError, match=r"trained on 'mydigits.npz', which is not on this machine: pass --data"):
         evaluate.load_target("npz_digits")
     _, name, _ = evaluate.load_target("npz_digits", data_name=str(path))
-    assert name == str(path)
+    assert str(name) == str(path)

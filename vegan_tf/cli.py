@@ -26,7 +26,9 @@ WIDTH = 100
 COMMON_OVERRIDES = (
     ("--config.train.num_steps=300", "training steps (a multiple of train.steps_per_epoch)"),
     ("--config.train.steps_per_epoch=100", "steps between checkpoints, TensorBoard scalars and progress lines"),
-    ("--config.data.name=/path/to/mnist.npz", "the data: a name ({names}) or a local .npz of x_train, x_test"),
+    ("--config.data.name=/path/to/mnist.npz", "the data: a name ({names}), a folder of images or a local .npz of "
+     "x_train, x_test"),
+    ("--config.data.image_size=64", "images resized to 64x64 (with data.crop=center or celeb_a first)"),
     ("--config.data.batch_size=64", "the global batch size (split over replicas)"),
     ("--config.model.lam=5", "λ, the weight of the latent divergence (POT rows, AAE)"),
     ("--config.model.latent_dim=16", "the dimension of the latent space"),

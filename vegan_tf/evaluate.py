@@ -160,7 +160,9 @@ def load_target(target, data_name=None):
     if not data_name:
         raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
                          f"e.g. --data=/path/to/mnist.npz.")
-    if arrays.is_npz(str(data_name)) and not os.path.isfile(arrays.path_of(str(data_name))):
+    name = str(data_name)
+    missing_file = arrays.is_npz(name) and not os.path.isfile(arrays.path_of(name))
+    if missing_file or not (name in data.KNOWN_NAMES or os.path.exists(os.path.expanduser(name)) or data.is_tfds(name)):
         raise ValueError(f"{target} was trained on {str(data_name)!r}, which is not on this machine: pass --data with "
                          f"its path, e.g. --data=/path/to/{pathlib.Path(arrays.path_of(str(data_name))).name}.")
     return model, data_name, data_dir or None

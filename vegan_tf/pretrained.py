@@ -359,8 +359,9 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
         shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
         bare.save(str(staging / "model.keras"))
         shipped = json.loads((source / "config.json").read_text())
-        if arrays.is_npz(str(shipped["data"]["name"])):  # a file of the training machine: keep its name only
-            shipped["data"]["name"] = pathlib.Path(arrays.path_of(str(shipped["data"]["name"]))).name
+        trained_on = str(shipped["data"]["name"])
+        if arrays.is_npz(trained_on) or data.is_folder(trained_on):  # of the training machine: keep its name only
+            shipped["data"]["name"] = pathlib.Path(arrays.path_of(trained_on)).name
         (staging / "config.json").write_text(json.dumps(shipped, indent=2) + "\n")
         card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
         (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
