@@ -254,3 +254,17 @@ def test_unknown_name_and_split():
         data.get_dataset("digits", "validation")
     with pytest.raises(ValueError, match="validation"):
         data.get_dataset("celeb_a", "valid")
+
+
+def test_tfds_shards_are_disjoint_parts_read_alone(tmp_path, monkeypatch):
+    """A set TFDS prepares without network (its own dummy_mnist): the workers' parts are disjoint and make the split."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets.testing  # noqa: F401  (defines dummy_mnist, which list_builders leaves out)
+
+    tfds.testing.DummyMnist(data_dir=str(tmp_path)).download_and_prepare()
+    monkeypatch.setitem(tfds_sets._SPECS, "dummy_mnist", tfds_sets._Spec((28, 28, 1), 20, 20, 20))
+    source = data.Source("dummy_mnist", data_dir=str(tmp_path))
+    every = data.load_array(source, "train")
+    parts = [np.stack(list(data.get_dataset(source, shuffle=False, shard=(2, i)).as_numpy_iterator())) for i in (0, 1)]
+    assert len(parts[0]) + len(parts[1]) == len(every) == 20
+    np.testing.assert_array_equal(np.concatenate(parts), every)

@@ -166,8 +166,10 @@ def get_dataset(
       limit: keep only the first `limit` examples (taken before shuffling).
       skip: start at the `skip`-th batch (example, without `batch_size`) of the stream; a folder skips
         file names, an in-memory source indices, so nothing skipped is decoded.
-      shard: `(num_shards, index)`: keep every `num_shards`-th example (after `limit`) from the
-        `index`-th, before shuffling; a folder reads only those files.
+      shard: `(num_shards, index)`: one of `num_shards` disjoint parts of the split, before
+        shuffling: a folder's every `num_shards`-th file from the `index`-th, read alone; a TFDS
+        set's `index`-th even part (`tfds.even_splits`), read alone; in memory, every
+        `num_shards`-th example (after `limit`).
 
     Returns:
       A dataset of float32 tensors only: images [batch, H, W, C] in [0, 1] or points [batch, d]
@@ -244,12 +246,12 @@ def training_data(name, batch_size, *, seed=0, skip=0, strategy=None, data_dir=N
     build the model symbolically and the one training reads). So a mirrored or multi-worker run
     sees the batches of a one-device run, and a resumed run those of the uninterrupted one.
 
-    Under a ``MultiWorkerMirroredStrategy`` a folder of images is read per worker
+    Under a ``MultiWorkerMirroredStrategy`` a folder of images or a TFDS set is read per worker
     (``strategy.distribute_datasets_from_function``): worker ``i`` of ``n`` reads only its own
     files (``shard=(n, i)``) in batches of its replicas' share of ``batch_size``, and the step the
-    cluster takes is the one-device step on the concatenation of the workers' batches. The other
-    sources are split by ``tf.distribute`` as usual (every worker reads them; each keeps its share
-    of every global batch).
+    cluster takes is the one-device step on the concatenation of the workers' batches. The
+    in-memory sources are split by ``tf.distribute`` as usual (each worker keeps its share of
+    every global batch).
     """
     chosen = _as_source(name, data_dir)
 
@@ -264,7 +266,7 @@ def training_data(name, batch_size, *, seed=0, skip=0, strategy=None, data_dir=N
                                   skip=skipped, shard=shard))
         return tf.data.Dataset.range(1).flat_map(make)
 
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and is_folder(chosen):
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (is_folder(chosen) or is_tfds(chosen)):
         return strategy.distribute_datasets_from_function(build)
     return build()
 

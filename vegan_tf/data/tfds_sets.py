@@ -49,14 +49,14 @@ SHUFFLE_BYTES = 256 * 2**20
 
 def is_tfds(name):
     """Whether ``name`` is a TFDS dataset: one of ``NAMES`` or any other registered builder (``tfds.list_builders``)."""
-    return name in _SPECS or (isinstance(name, str) and name.isidentifier() and name in _registered())
+    return name in _SPECS or (isinstance(name, str) and name.isidentifier() and _registered(name))
 
 
-@functools.lru_cache(maxsize=1)
-def _registered():
+@functools.lru_cache(maxsize=None)
+def _registered(name):
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
 
-    return frozenset(tfds.list_builders())
+    return name in tfds.list_builders()
 
 
 @functools.lru_cache(maxsize=None)
@@ -95,25 +95,18 @@ def shuffle_buffer(name):
 def load(name, split, data_dir: Optional[str], shuffle_files: bool, seed: int, shard=None):
     """tf.data.Dataset of the raw uint8 `image` feature of one split.
 
-    ``shard=(n, i)``: every n-th example from the i-th (TFDS gives each shard its own files when the
-    split has at least ``n`` of them; otherwise every example is read and the others' dropped).
+    ``shard=(n, i)``: the i-th of n even parts of the split (``tfds.even_splits``): TFDS reads only
+    the files (and the parts of files) that hold it.
     """
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
 
     builder = tfds.builder(name, data_dir=data_dir)
     feature = _spec(name).feature
-    context = None if shard is None else tf.distribute.InputContext(shard[0], shard[1], shard[0])
+    part = split if shard is None else tfds.even_splits(split, n=shard[0])[shard[1]]
     try:
-        try:
-            ds = builder.as_dataset(split=split, shuffle_files=shuffle_files,
-                                    decoders=tfds.decode.PartialDecoding({feature: True}),
-                                    read_config=tfds.ReadConfig(shuffle_seed=seed, input_context=context))
-        except ValueError:  # fewer files than shards
-            if context is None:
-                raise
-            ds = builder.as_dataset(split=split, shuffle_files=shuffle_files,
-                                    decoders=tfds.decode.PartialDecoding({feature: True}),
-                                    read_config=tfds.ReadConfig(shuffle_seed=seed)).shard(*shard)
+        ds = builder.as_dataset(split=part, shuffle_files=shuffle_files,
+                                decoders=tfds.decode.PartialDecoding({feature: True}),
+                                read_config=tfds.ReadConfig(shuffle_seed=seed))
     except AssertionError as e:  # TFDS's "could not find data in ..."
         where = str(builder.data_dir_root)
         raise DatasetNotFoundError(
