@@ -1,6 +1,5 @@
 """A folder of images as training data: decoding, splits, damaged files, streaming, workers and the binary."""
 
-import json
 import logging
 import os
 import struct
@@ -212,22 +211,27 @@ def test_the_celeba_recipe_trains_resumes_mid_epoch_and_exports_from_a_folder_of
 
 
 def test_the_binary_refuses_a_bad_folder_before_writing(tmp_path):
+    """A folder without images, a bad crop or test share: an error naming it, and no workdir file written or changed."""
+    import hashlib
+
     from test_train import run_cli
 
     (tmp_path / "no_images").mkdir()
-    face_folder(tmp_path / "faces", 4, size=(8, 8))
-    good = tmp_path / "good"
+    faces = face_folder(tmp_path / "faces", 12, size=(16, 16))
+    kept = tmp_path / "kept"  # a finished run on the folder, which a failing run must leave as it is
+    train.train_and_evaluate(celeba_config(faces, num_steps=4), str(kept))
+    digest = lambda: {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(kept.rglob("*")) if p.is_file()}
+    before = digest()
     cases = [(str(tmp_path / "no_images"), [], "holds no image"),
-             (str(tmp_path / "faces"), ["--config.data.crop=middle"], "data.crop='middle' is not a crop"),
-             (str(tmp_path / "faces"), ["--config.data.test_fraction=0.0"], "data.test_fraction=0.0 must be in")]
+             (faces, ["--config.data.crop=middle"], "data.crop='middle' is not a crop"),
+             (faces, ["--config.data.test_fraction=0.0"], "data.test_fraction=0.0 must be in")]
     for index, (folder, extra, message) in enumerate(cases):
-        workdir = tmp_path / f"run{index}"
-        result = run_cli("--config=configs/wae_mmd_celeba.py", f"--workdir={workdir}", f"--config.data.name={folder}",
-                         *extra)
-        assert result.returncode != 0 and message in result.stderr, result.stderr[-2000:]
-        assert not workdir.exists() or not os.listdir(workdir), os.listdir(workdir)
-    assert not good.exists()
-    json.dumps(cases)
+        for workdir in (tmp_path / f"run{index}", *([kept] if index == 0 else [])):
+            result = run_cli("--config=configs/wae_mmd_celeba.py", f"--workdir={workdir}",
+                             f"--config.data.name={folder}", *extra)
+            assert result.returncode != 0 and message in result.stderr, result.stderr[-2000:]
+        assert not (tmp_path / f"run{index}").exists() or not os.listdir(tmp_path / f"run{index}")
+    assert digest() == before
 
 
 def test_a_npz_too_large_to_hold_is_refused_before_it_is_read_with_the_folder_advice(tmp_path, monkeypatch):
