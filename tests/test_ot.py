@@ -246,6 +246,20 @@ def test_eps_scaling_converges_faster_to_the_same_plan():
         vot.sinkhorn(tf.constant(cost), 1e-3, eps_scaling=1.5)
 
 
+def test_eps_scaling_cut_short_gives_the_plan_of_the_eps_it_reached():
+    """ε-scaling with too few iterations to reach ε: the plan, the cost and the dual are those of the ε of the
+    last iteration (``epsilon`` of the result), whose marginals hold; not the potentials of a larger ε put in the
+    plan of the target ε (whose marginal error overflows to inf here)."""
+    x = np.linspace(0.0, 10.0, 6)[:, None]
+    cost = tf.constant((x - x.T + 0.5) ** 2)  # max C = 110.25
+    result = vot.sinkhorn(cost, 1e-3, num_iters=4, eps_scaling=0.5)  # ε_k: 110.25, 55.1, 27.6, 13.8 (not 1e-3)
+    assert float(result.epsilon) == pytest.approx(110.25 * 0.5 ** 3)
+    assert float(result.marginal_error) < 1.0
+    again = vot.sinkhorn(cost, float(result.epsilon), num_iters=4000, tol=1e-12)
+    assert np.isfinite(result.plan.numpy()).all() and abs(float(result.cost) - float(again.cost)) < 0.5
+    assert float(vot.sinkhorn(cost, 1e-3, num_iters=4).epsilon) == pytest.approx(1e-3)
+
+
 @pytest.mark.parametrize("objective", ["dual", "cost"])
 def test_losses_with_eps_scaling_and_tol_on_a_hand_checked_problem(objective):
     """x = {0, 1} and its translate y = x + s (squared cost): the 2 x 2 plans are in closed form.
