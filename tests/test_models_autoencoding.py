@@ -168,8 +168,10 @@ def test_aae_step_runs_three_phases():
 
 
 # ------------------------------------------------------------------------ VAE
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
-def test_vae_elbo_and_kl_match_numpy(likelihood):
+@pytest.mark.parametrize("likelihood, training", [("bernoulli", True), ("gaussian", True), ("bernoulli", False)])
+def test_vae_elbo_and_kl_match_numpy(likelihood, training):
+    """The ELBO with z drawn from q(z|x), in training and in evaluation (``evaluate`` runs the losses with
+    ``training=False``: z is drawn there too, so the reported ``elbo`` is the bound, not its value at z = μ)."""
     dec, enc = nets("gaussian")
     model = models.VAE(dec, enc, cost=likelihood, decoder_scale=0.3, lam=2.5, prior_scale=1.5, seed=1)
     x = batch()
@@ -185,7 +187,7 @@ def test_vae_elbo_and_kl_match_numpy(likelihood):
         log_px = np.sum(-0.5 * ((xs - sigmoid(logits)) / 0.3) ** 2 - np.log(0.3 * np.sqrt(2 * np.pi)), axis=1)
     var, var_p = np.exp(log_var), 1.5**2
     kl = 0.5 * np.sum(var / var_p + mean**2 / var_p - 1.0 - log_var + np.log(var_p), axis=1)
-    loss, logs = model.loss_terms(Batch(x))
+    loss, logs = model.loss_terms(Batch(x, training=training))
     assert float(logs["reconstruction"]) == pytest.approx(-np.mean(log_px), rel=1e-5)
     assert float(logs["kl"]) == pytest.approx(np.mean(kl), rel=1e-5)
     assert float(logs["elbo"]) == pytest.approx(np.mean(log_px - kl), rel=1e-5)
@@ -309,3 +311,20 @@ def test_avb_needs_an_implicit_encoder():
     dec, enc = nets("gaussian")
     with pytest.raises(ValueError, match="needs an encoder of kind implicit"):
         models.AVB(dec, enc)
+
+
+def test_the_evaluators_latent_mmd_compares_drawn_codes_with_the_prior():
+    """``latent_mmd`` is MMD(Q_Z, P_Z) with one draw of Q(Z|x) per test image, not the mean codes of a Gaussian
+    encoder (whose spread it would leave out)."""
+    from vegan_tf import data, evaluate
+
+    enc = networks.Encoder((8, 8, 1), 4, hidden=(16,), kind="gaussian")
+    model = models.VAE(networks.Decoder((8, 8, 1), 4, hidden=(16,)), enc, seed=2)
+    real = data.load_array("digits", "test", limit=120)
+    metrics = evaluate.evaluate_model(model, "digits", num_samples=120, seed=4, feature_net=None)
+    prior = model.prior_sample(120, 4).numpy()
+    base = divergences.wae_imq_base(4, model.prior_scale)
+    drawn = model.collect_codes(tf.data.Dataset.from_tensor_slices(real).batch(500), "draw", seed=4)
+    assert metrics["latent_mmd"] == pytest.approx(float(divergences.mmd(drawn, prior, "imq", base=base)), rel=1e-5)
+    at_means = float(divergences.mmd(model.encode(real).numpy(), prior, "imq", base=base))
+    assert abs(metrics["latent_mmd"] - at_means) > 1e-3

@@ -6,7 +6,9 @@ reloads the workdir's config and latest checkpoint and prints the metrics JSON
 that the training binary writes at the end of a run (``metrics.json``):
 
 * images: the test reconstruction error (squared L2 per image), the MMD between
-  test codes and prior draws (multi-scale IMQ), the sharpness (variance of
+  test codes (one draw of Q(Z|x) per image, ``collect_codes(..., "draw")``: Q_Z,
+  for every encoder kind alike) and prior draws (multi-scale IMQ; Keras models
+  only, an export has no posterior draw), the sharpness (variance of
   the Laplacian) of model samples relative to real test images, and, where a
   feature network exists for the data (``metrics.feature_net``), the Fréchet
   distance, KID, precision/recall and density/coverage of samples against test
@@ -28,6 +30,7 @@ import os
 import pathlib
 
 import numpy as np
+import tensorflow as tf
 
 from vegan_tf import data, divergences, metrics, workdir
 from vegan_tf.data import arrays
@@ -87,9 +90,10 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
         codes = _in_batches(lambda i, size: model.encode(real[i:i + size]), n)
         recon = _in_batches(lambda i, size: model.decode(codes[i:i + size]), n)
         results["test_reconstruction_l2sq"] = float(np.mean(np.sum(np.square(recon - real).reshape(n, -1), axis=1)))
-        if hasattr(model, "prior_sample"):
+        if hasattr(model, "prior_sample"):  # Q_Z against P_Z: one draw of Q(Z|x) per image, as the samplers see it
+            drawn = model.collect_codes(tf.data.Dataset.from_tensor_slices(real).batch(500), "draw", seed=seed)
             prior = model.prior_sample(n, seed).numpy()
-            results["latent_mmd"] = float(divergences.mmd(codes, prior, "imq", base=divergences.wae_imq_base(
+            results["latent_mmd"] = float(divergences.mmd(drawn, prior, "imq", base=divergences.wae_imq_base(
                 model.latent_dim, model.prior_scale)))
     if real.ndim == 2:
         results["w2"] = float(metrics.wasserstein2(samples, real))

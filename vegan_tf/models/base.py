@@ -358,8 +358,12 @@ class GenerativeModel(keras.Model):
                 t = tf.identity(t)
         return t
 
-    def posterior(self, x, training=False, draws=1):
+    def posterior(self, x, training=False, draws=1, draw=None):
         """``Codes``: a draw of Z ~ Q(Z|x) (reparameterised for Gaussian encoders) and the encoder's output.
+
+        ``draw``: whether a Gaussian encoder's ``z`` is drawn (True) or its mean μ(x) (False);
+        None draws in training only. The losses draw in evaluation too, so that ``evaluate``
+        reports the objective (for the VAE, the ELBO), not its value at z = μ(x).
 
         For an implicit encoder and ``draws`` = k > 1, ``mean`` and ``log_var`` are the Monte Carlo
         moments of Q(Z|x) (per coordinate) from k draws of the noise, the first of which is ``z``
@@ -377,7 +381,7 @@ class GenerativeModel(keras.Model):
             noise = self.local_normal(tf.shape(x)[0], enc.noise_dim, ENCODER_SALT)
         mean, log_var = enc(x, training=training, noise=noise)
         z = mean
-        if enc.kind == "gaussian" and training:
+        if enc.kind == "gaussian" and (training if draw is None else draw):
             z = mean + tf.exp(0.5 * log_var) * self.local_normal(tf.shape(x)[0], self.latent_dim, ENCODER_SALT)
         return Codes(z, mean, log_var)
 

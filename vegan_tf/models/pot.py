@@ -160,8 +160,8 @@ class POT(GenerativeModel):
 
     # -------------------------------------------------------------- terms
     def loss_terms(self, batch):
-        """The POT objective of encoder and decoder: E c(X, G(Z̃)) + λ · D(Q_Z, P_Z)."""
-        codes = self.posterior(batch.x, batch.training, self.divergence.posterior_draws)
+        """The POT objective of encoder and decoder: E c(X, G(Z̃)) + λ · D(Q_Z, P_Z), Z̃ ~ Q(Z|X) also in evaluation."""
+        codes = self.posterior(batch.x, batch.training, self.divergence.posterior_draws, draw=True)
         reconstruction = self.reconstruction(batch.x, codes.z, batch.training)
         penalty, diagnostics = self.divergence.penalty_terms(self, batch.x, codes, batch.training)
         loss = reconstruction + self.lam * penalty
