@@ -1,5 +1,6 @@
 """A folder of images as training data: decoding, splits, damaged files, streaming, workers and the binary."""
 
+import json
 import logging
 import os
 import struct
@@ -243,3 +244,18 @@ def test_a_npz_too_large_to_hold_is_refused_before_it_is_read_with_the_folder_ad
     monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read before it was refused"))
     with pytest.raises(ValueError, match=r"x_train is 0.0 GiB uncompressed, more than .*pass the folder as data.name"):
         data.dataset_info(str(path))
+
+
+def test_a_config_json_from_before_the_image_options_resumes_as_it_was_read():
+    """A workdir's config.json without data.image_size, crop, ... is the data read as it was: no change to refuse."""
+    from vegan_tf import config as config_lib
+    from vegan_tf import workdir
+
+    for path, name in (("configs/wae_mmd_digits.py", "digits"), ("configs/wae_mmd_celeba.py", "celeb_a")):
+        new = config_lib.from_file(REPO / path)
+        old = json.loads(new.to_json_best_effort())
+        for key in ("image_size", "channels", "crop", "test_fraction", "max_bad_fraction"):
+            del old["data"][key]
+        assert old["data"]["name"] == name and workdir.config_changes(old, new) == []
+        new.data.image_size = 32
+        assert [c[0] for c in workdir.config_changes(old, new)] == ["data.image_size"]

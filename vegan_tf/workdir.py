@@ -42,7 +42,7 @@ LOCK_FILE = "train.lock"
 #: ``overwrite_config``. A new ``train.num_steps`` also stretches a piecewise or cosine schedule.
 #: The latent sampler is fitted after training, so ``sampler.*`` may change too: a finished
 #: workdir run again with another sampler fits it and exports a new version, without retraining.
-RUN_SETTINGS = ("train", "data.data_dir", "data.download", "sampler")
+RUN_SETTINGS = ("train", "data.data_dir", "data.download", "data.max_bad_fraction", "sampler")
 
 
 class CheckpointError(RuntimeError):
@@ -154,7 +154,9 @@ def config_changes(old, new):
     """``[(key, old value, new value)]`` of two configs (dicts or ConfigDicts), ``RUN_SETTINGS`` left out.
 
     A model key that ``old`` lacks and ``new`` holds at its default (a key added to the schema after
-    ``old`` was written, such as ``model.sync_batch_norm``) is not a change.
+    ``old`` was written, such as ``model.sync_batch_norm``) is not a change, nor a data option that
+    ``old`` lacks and ``new`` sets to how the data was read without it (``data.option_defaults``:
+    ``data.image_size`` 0, or 64 for TFDS ``celeb_a``).
     """
     old, new = (_flat(json.loads(c.to_json_best_effort()) if hasattr(c, "to_json_best_effort") else c)
                 for c in (old, new))
@@ -163,6 +165,8 @@ def config_changes(old, new):
     defaults = {}  # a model key newer than the workdir's config.json, at its default, is no change
     if name in models.MODELS:
         defaults = {f"model.{k}": v for k, v in _flat(json.loads(json.dumps(models.default_config(name)))).items()}
+    if isinstance(old.get("data.name"), str):
+        defaults.update(data.option_defaults(old["data.name"]))
     return [(key, old.get(key, absent), new.get(key, absent)) for key in sorted(set(old) | set(new))
             if old.get(key, absent) != new.get(key, absent)
             and not (key not in old and key in defaults and new.get(key) == defaults[key])

@@ -6,7 +6,8 @@ ds = data.get_dataset(data.Source("path/to/photos", image_size=64, crop="center"
 
 from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError, Source
 from vegan_tf.data.datasets import (KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, is_folder, is_tfds, load_array,
-                                    load_labels, prepare, source, toy_modes, training_data)
+                                    load_labels, option_defaults, prepare, source, toy_modes,
+                                    training_data)
 
 __all__ = [
     "DatasetInfo",
@@ -21,6 +22,7 @@ __all__ = [
     "prepare",
     "load_array",
     "load_labels",
+    "option_defaults",
     "source",
     "toy_modes",
     "training_data",

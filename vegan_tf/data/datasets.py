@@ -47,6 +47,17 @@ def source(data_config=None, **changes):
     return chosen
 
 
+def option_defaults(name):
+    """``{"data.<key>": value}``: how ``name`` is read when a config leaves the image and folder options unset.
+
+    A workdir's ``config.json`` written before these keys existed is read this way (``workdir.config_changes``).
+    """
+    chosen = Source(name)
+    own = _OWN_OPTIONS.get(name, {}) if name in _OWN_OPTIONS and tfds_sets.is_tfds(name) else {}
+    return {f"data.{f.name}": own.get(f.name, getattr(chosen, f.name)) for f in dataclasses.fields(Source)
+            if f.name not in ("name", "data_dir")}
+
+
 def _as_source(name, data_dir=None):
     """``name`` (a name or a ``Source``) as a ``Source``: its own options, or the source's (``_OWN_OPTIONS``)."""
     chosen = name if isinstance(name, Source) else Source(name)
