@@ -169,6 +169,81 @@ def test_sinkhorn_diagnostics_are_tracked_and_configurable():
         models.SinkhornGenerator(dec, sinkhorn_eps_scaling=2.0)
 
 
+def _learnt_sinkhorn(**kwargs):
+    keras.utils.set_random_seed(1)
+    model = models.SinkhornGenerator(networks.Decoder((3,), 2, hidden=(16,), output_activation="linear"),
+                                     cost_net=networks.Critic((3,), hidden=(16,), features=4), **kwargs)
+    model.build()
+    return model
+
+
+def test_the_learnt_cost_is_the_sinkhorn_loss_on_unit_features_matching_pot():
+    """c_φ(x, y) = ‖f̂(x) − f̂(y)‖² with f̂ = f_φ / ‖f_φ‖: the generator's loss and minus f_φ's against POT on
+    the normalised features of the same points (debiased, regularised values)."""
+    epsilon = 0.1
+    model = _learnt_sinkhorn(epsilon=epsilon, num_iters=5000, sinkhorn_tol=1e-9)
+    assert model.players == {"optimizer": ("decoder",), "cost_optimizer": ("cost_net",)}
+    assert [u.player for u in model.updates] == ["cost_optimizer", "optimizer"]
+    x = tf.constant(np.random.default_rng(5).normal(size=(10, 3)), tf.float32)
+
+    def unit(points):
+        f = model.cost_net(tf.constant(points, tf.float32)).numpy().astype(np.float64)
+        return f / np.linalg.norm(f, axis=1, keepdims=True)
+
+    def regularised(u, v):
+        cost = pot.dist(u, v)
+        a, b = np.full(len(u), 1 / len(u)), np.full(len(v), 1 / len(v))
+        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=100000, stopThr=1e-13)
+        return np.sum(plan * cost) + epsilon * np.sum(plan * np.log(plan / np.outer(a, b)))
+
+    def divergence(fake):
+        u, v = unit(fake), unit(x.numpy())
+        assert np.all(pot.dist(u, v) <= 4.0 + 1e-9)  # a bounded cost: 2 − 2 cos
+        return regularised(u, v) - 0.5 * regularised(u, u) - 0.5 * regularised(v, v)
+
+    loss, _ = model.loss_terms(Batch(x, training=False))
+    fake = model.decoder(model.global_normal(10, 2, PRIOR_SALT)).numpy()
+    assert float(loss) == pytest.approx(divergence(fake), rel=1e-3, abs=1e-5)
+    cost_loss, logs = model.cost_terms(Batch(x, training=False, repeat=1))
+    fake = model.decoder(model.global_normal(10, 2, 201)).numpy()  # update k draws from the stream 200 + k
+    assert float(cost_loss) == pytest.approx(-divergence(fake), rel=1e-3, abs=1e-5)
+    assert float(logs["cost_loss"]) == pytest.approx(-float(cost_loss))
+
+
+def test_the_cost_network_ascends_the_loss_and_the_generator_descends_it():
+    """One step: f_φ's updates raise the Sinkhorn loss on the draws its first update used; the generator's update
+    lowers it on the draws it used (each player alone, the other's learning rate 0)."""
+    x = tf.constant(np.random.default_rng(2).normal(size=(16, 3)), tf.float32)
+
+    def divergence(model, z):
+        return float(model.divergence(model.decoder.activate(model.decoder(z)), x, False)[0])
+
+    critic = _learnt_sinkhorn(epsilon=0.1, num_iters=200, cost_steps=3)
+    critic.compile(optimizer=keras.optimizers.SGD(0.0), cost_optimizer=keras.optimizers.SGD(0.1))
+    z = critic.prior_draws(16, salt=200)  # the draws of update 0 at step 0
+    before = divergence(critic, z)
+    logs = critic.train_step(x)
+    assert "cost_loss" in logs and int(critic.player_optimizers()["cost_optimizer"].iterations.numpy()) == 3
+    assert divergence(critic, z) > before
+    generator = _learnt_sinkhorn(epsilon=0.1, num_iters=200)
+    generator.compile(optimizer=keras.optimizers.SGD(0.01), cost_optimizer=keras.optimizers.SGD(0.0))
+    z = generator.prior_draws(16)
+    before = divergence(generator, z)
+    generator.train_step(x)
+    assert divergence(generator, z) < before
+
+
+def test_a_fixed_cost_sinkhorn_generator_has_no_cost_network_and_a_learnt_one_needs_features():
+    config = models.default_config("sinkhorn")
+    assert config["learn_cost"] is False and models.player_names(config) == ["optimizer"]
+    assert models.build(config, (3,)).cost_net is None
+    learnt = models.build({**config, "learn_cost": True, "cost_features": 5, "hidden": (8,)}, (3,))
+    assert learnt.cost_net.features == 5 and models.player_names({**config, "learn_cost": True}) == [
+        "optimizer", "cost_optimizer"]
+    with pytest.raises(ValueError, match="cost_net must be a Critic with features > 0"):
+        models.SinkhornGenerator(networks.Decoder((3,), 2, hidden=(8,)), cost_net=networks.Critic((3,), hidden=(8,)))
+
+
 # ------------------------------------------------------------------ LSOT
 def _lsot(latent_dim, hidden=(64, 64), **kwargs):
     model = models.LSOT(networks.Decoder((2,), latent_dim, hidden=(8,), output_activation="linear"),

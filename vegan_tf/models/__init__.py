@@ -86,6 +86,8 @@ def player_names(model_config):
     players = inspect.getattr_static(cls, "players")
     if issubclass(cls, LSOT):  # LSOT's map has a player when it is trained jointly
         players = cls.players_for(_joint_map(cfg))
+    elif issubclass(cls, SinkhornGenerator):  # the learnt cost's f_φ is a player
+        players = cls.players_for(cfg.get("learn_cost", False))
     elif isinstance(players, property):  # a POT model's players depend on its divergence
         players = cls.players_for(divergences.get(cfg.get("divergence", model_arguments(cls).get("divergence"))))
     return list(players)
@@ -118,6 +120,8 @@ def build(model_config, data_shape):
     skipped = {"discriminator"} if discriminator is None else set()
     if issubclass(cls, LSOT):
         skipped |= _lsot_roles_skipped(cfg)
+    if issubclass(cls, SinkhornGenerator) and not cfg["learn_cost"]:
+        skipped.add("cost_net")
     data_shape = tuple(data_shape)
     for role in cls.network_roles:
         if role in skipped:

@@ -6,7 +6,10 @@ import keras
 import tensorflow as tf
 
 from vegan_tf import distribute, ot
-from vegan_tf.models.base import GenerativeModel
+from vegan_tf.models.base import PRIOR_SALT, GenerativeModel, Update
+
+#: The prior draws of the cost network's update k use the stream ``_COST_SALT + k``.
+_COST_SALT = 200
 
 
 @keras.saving.register_keras_serializable("vegan_tf")
@@ -36,9 +39,19 @@ class SinkhornGenerator(GenerativeModel):
       which is what the unrolled gradient converges to and costs one forward loop
       (the three problems of the divergence run as one batch). ``objective="cost"``
       unrolls them, as Genevay et al.'s Algorithm 1.
-    * The ground cost is fixed: ‖x − y‖^p on flattened data (``p=2``: squared
-      Euclidean, ``p=1``: Euclidean). Genevay et al. also learn a feature map for the
-      cost adversarially on images; that min-max part is left out.
+    * The ground cost is ‖x − y‖^p on flattened data (``p=2``: squared Euclidean,
+      ``p=1``: Euclidean) by default. With a ``cost_net`` f_φ (config
+      ``model.learn_cost=True``) it is learnt adversarially, as Genevay et al. do on images
+      (Sec. 3.2 and Algorithm 1): c_φ(x, y) = ‖f̂_φ(x) − f̂_φ(y)‖^p on the features
+      f̂_φ = f_φ / ‖f_φ‖, and each step first takes ``cost_steps`` updates of φ that
+      *maximise* the loss (on fresh prior draws, the generator held fixed), then the
+      generator's update that minimises it. Our reading of their constraint on f_φ: a
+      learnt cost must be kept from growing without bound (a φ that scales the features
+      up raises every Sinkhorn loss), which they do by clipping φ's weights as WGAN and
+      MMD-GAN do; we bound the cost instead by putting the features on the unit sphere
+      (so c_φ = 2 − 2 cos for ``p=2``, in [0, 4], the cosine cost of OT-GAN, Salimans et
+      al. 2018), which needs no clipping range and keeps ε in fixed units. The
+      injectivity MMD-GAN asks of f_φ (an auto-encoder term) is not imposed.
     * ε is in the units of the cost (squared distances for ``p=2``), not rescaled.
     * The solver (``vegan_tf.ot.sinkhorn``) stops early once the L1 error of the plan's
       row marginal is below ``sinkhorn_tol`` (1e-6 by default; 0: always ``num_iters``
@@ -67,6 +80,9 @@ class SinkhornGenerator(GenerativeModel):
       objective: ``"dual"`` (regularised OT_ε) or ``"cost"`` (<P_ε, C>).
       sinkhorn_tol: stop the iterations once the row-marginal L1 error is below it (0: off).
       sinkhorn_eps_scaling: the ε-scaling factor q in (0, 1) (0: off).
+      cost_net: None (the fixed cost), or f_φ, a ``vegan_tf.networks.Critic`` with ``features`` > 0
+        on the data shape (the learnt cost).
+      cost_steps: updates of f_φ per generator update.
       prior_scale, seed: see ``GenerativeModel``.
 
     Example:
@@ -79,28 +95,73 @@ class SinkhornGenerator(GenerativeModel):
     ```
     """
 
-    network_roles = ("decoder",)
-    players = {"optimizer": ("decoder",)}
-    tracked = ("loss",) + ot.SINKHORN_DIAGNOSTICS
+    network_roles = ("decoder", "cost_net")
+    #: ``learn_cost`` is a config key only: ``models.build`` makes the ``cost_net`` f_φ when it is True.
+    config_defaults = {"learn_cost": False}
 
     def __init__(self, decoder, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual",
-                 sinkhorn_tol=1e-6, sinkhorn_eps_scaling=0.0, encoder=None, **kwargs):
+                 sinkhorn_tol=1e-6, sinkhorn_eps_scaling=0.0, cost_net=None, cost_steps=1, encoder=None, **kwargs):
         if encoder is not None:
             raise ValueError("SinkhornGenerator has no encoder; pass encoder=None.")
         super().__init__(decoder, None, **kwargs)
         ot.check_sinkhorn_settings(p, objective, sinkhorn_eps_scaling)
+        if int(cost_steps) < 1:
+            raise ValueError(f"cost_steps must be >= 1, got {cost_steps}.")
         self.configure(epsilon=float(epsilon), p=int(p), num_iters=int(num_iters), debiased=bool(debiased),
                        objective=objective, sinkhorn_tol=float(sinkhorn_tol or 0.0),
-                       sinkhorn_eps_scaling=float(sinkhorn_eps_scaling or 0.0))
+                       sinkhorn_eps_scaling=float(sinkhorn_eps_scaling or 0.0), cost_net=cost_net,
+                       cost_steps=int(cost_steps))
+        if self.cost_net is not None:
+            if tuple(self.cost_net.input_shape_) != self.data_shape or not self.cost_net.features:
+                raise ValueError(f"cost_net must be a Critic with features > 0 on the data shape {self.data_shape}; "
+                                 f"got input {self.cost_net.input_shape_} and features={self.cost_net.features}.")
+        self.tracked = ("loss",) + ot.SINKHORN_DIAGNOSTICS + ("cost_loss",) * (self.cost_net is not None)
 
-    def loss_terms(self, batch):
-        fake = self.decoder.activate(self.decoder(self.prior_draws(tf.shape(batch.x)[0]), training=batch.training))
-        real = batch.x
+    @staticmethod
+    def players_for(learn_cost):
+        """The generator, and f_φ when the cost is learnt."""
+        return {"optimizer": ("decoder",), **({"cost_optimizer": ("cost_net",)} if learn_cost else {})}
+
+    @property
+    def players(self):
+        return self.players_for(self.cost_net is not None)
+
+    @property
+    def updates(self):
+        """``cost_steps`` ascent steps of f_φ (a learnt cost), then the generator's step."""
+        generator = Update("optimizer", "loss_terms")
+        if self.cost_net is None:
+            return (generator,)
+        return (Update("cost_optimizer", "cost_terms", repeats=self.cost_steps), generator)
+
+    # ------------------------------------------------------------- losses
+    def features(self, x, training=True):
+        """f̂_φ(x) = f_φ(x) / ‖f_φ(x)‖, the points the learnt cost compares."""
+        return tf.math.l2_normalize(self.cost_net(x, training=training), axis=-1, epsilon=1e-12)
+
+    def divergence(self, fake, real, training):
+        """The Sinkhorn loss between the batches (gathered from every replica), on f̂_φ for a learnt cost."""
+        if self.cost_net is not None:
+            fake, real = self.features(fake, training), self.features(real, training)
         if distribute.replica_info()[0] > 1:
             # One all-gather for both batches: two unordered collectives can pair up wrongly across replicas.
             both = distribute.gather(tf.stack([fake, real], axis=1))
             fake, real = both[:, 0], both[:, 1]
-        loss, diagnostics = ot.sinkhorn_loss_terms(
+        return ot.sinkhorn_loss_terms(
             fake, real, self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
             objective=self.objective, tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling)
+
+    def generate(self, n, salt=PRIOR_SALT, training=True):
+        return self.decoder.activate(self.decoder(self.prior_draws(n, salt=salt), training=training))
+
+    def loss_terms(self, batch):
+        """The generator's loss: the Sinkhorn loss of G(z) against the data batch."""
+        loss, diagnostics = self.divergence(self.generate(tf.shape(batch.x)[0], training=batch.training), batch.x,
+                                            batch.training)
         return loss, {"loss": loss, **diagnostics}
+
+    def cost_terms(self, batch):
+        """Update k = ``batch.repeat`` of f_φ: minus the Sinkhorn loss on fresh G(z), the generator held fixed."""
+        fake = tf.stop_gradient(self.generate(tf.shape(batch.x)[0], _COST_SALT + batch.repeat, batch.training))
+        loss, _ = self.divergence(fake, batch.x, batch.training)
+        return -loss, {"cost_loss": loss}

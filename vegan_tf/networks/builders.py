@@ -1,7 +1,7 @@
 """Networks from a config: the keys of ``config.model`` that size them, and one builder per role.
 
 A model's constructor names the networks it takes (``decoder``, ``encoder``, ``critic``,
-``discriminator``, ``potential``); ``build(role, cfg, data_shape)`` makes each from the flat
+``discriminator``, ``potential``, ``cost_net``); ``build(role, cfg, data_shape)`` makes each from the flat
 keys below, so that ``--config.model.hidden=(512,512)`` resizes every MLP of a model.
 
     key                    used by                      default
@@ -18,6 +18,8 @@ keys below, so that ``--config.model.hidden=(512,512)`` resizes every MLP of a m
     critic_filters         critic convs                 ``filters``
     transport_hidden       LSOT's potential             ``hidden``
     transport_bias_stddev  LSOT's potential             ``prior_scale``
+    cost_features          the Sinkhorn generator's     64
+                           learnt cost f_φ (outputs)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import inspect
 
 from vegan_tf.networks.layers import Critic, Decoder, Encoder
 
-ROLES = ("decoder", "encoder", "critic", "discriminator", "potential")
+ROLES = ("decoder", "encoder", "critic", "discriminator", "potential", "cost_net")
 
 
 def _defaults(cls):
@@ -43,7 +45,7 @@ def network_defaults():
             "mixed_precision": enc["mixed_precision"],
             "final_stride": dec["final_stride"], "encoder_kind": enc["kind"],
             "noise_dim": enc["noise_dim"], "output_activation": None, "critic_hidden": None,
-            "critic_filters": None, "transport_hidden": None, "transport_bias_stddev": None}
+            "critic_filters": None, "transport_hidden": None, "transport_bias_stddev": None, "cost_features": 64}
 
 
 #: The network keys each role reads (a model's config holds those of its roles).
@@ -56,6 +58,8 @@ ROLE_KEYS = {
     "discriminator": ("arch", "hidden", "filters", "kernel_size", "critic_hidden", "critic_filters",
                       "mixed_precision"),
     "potential": ("hidden", "transport_hidden", "transport_bias_stddev"),
+    "cost_net": ("arch", "hidden", "filters", "kernel_size", "critic_hidden", "critic_filters", "mixed_precision",
+                 "cost_features"),
 }
 
 
@@ -86,6 +90,9 @@ def build(role, cfg, data_shape, latent_dim, discriminator="latent", prior_scale
                        kernel_size=c["kernel_size"], batch_norm=c["batch_norm"], kind=c["encoder_kind"],
                        noise_dim=c["noise_dim"], sync_batch_norm=c["sync_batch_norm"],
                        mixed_precision=c["mixed_precision"])
+    if role == "cost_net":
+        arch = c["arch"] if len(data_shape) == 3 else "mlp"
+        return Critic(data_shape, arch=arch, features=c["cost_features"], **critic)
     if role == "critic" or (role == "discriminator" and discriminator == "joint"):
         arch = c["arch"] if len(data_shape) == 3 else "mlp"
         return Critic(data_shape, arch=arch, extra_dim=latent_dim if role == "discriminator" else 0, **critic)

@@ -288,7 +288,7 @@ class Decoder(_Network):
 class Critic(_Network):
     """A scalar-valued network f(x): WGAN critic, GAN discriminator, latent discriminator.
 
-    ``call(x) -> [batch]``. No batch norm by default (the WGAN-GP penalty is per
+    ``call(x) -> [batch]``; with ``features`` = k > 0, ``[batch, k]`` (the learnt cost's feature map). No batch norm by default (the WGAN-GP penalty is per
     example, Gulrajani et al. 2017, Sec. 4); LeakyReLU(0.2) for ``conv`` as in DCGAN.
 
     Args:
@@ -302,16 +302,17 @@ class Critic(_Network):
         and get no gradient signal of their own: zero biases put every hinge through
         the origin (cells that are wedges about 0), random ones spread them over the
         input's support so the map can place its jumps anywhere.
+      features: 0 for a scalar output; k > 0 for k outputs (a feature map).
     """
 
     def __init__(self, input_shape_, arch="mlp", hidden=(256, 256), filters=(32, 64), kernel_size=4,
                  batch_norm=False, extra_dim=0, first_bias_stddev=0.0, sync_batch_norm=False, mixed_precision=False,
-                 **kwargs):
+                 features=0, **kwargs):
         _check_arch(arch, input_shape_)
         super().__init__(input_shape_=tuple(input_shape_), arch=arch, hidden=tuple(hidden), filters=tuple(filters),
                          kernel_size=kernel_size, batch_norm=batch_norm, extra_dim=extra_dim,
                          first_bias_stddev=first_bias_stddev, sync_batch_norm=sync_batch_norm,
-                         mixed_precision=mixed_precision, **kwargs)
+                         mixed_precision=mixed_precision, features=int(features), **kwargs)
         dtype = _policy(mixed_precision)
         if arch == "mlp":
             self.torso = _mlp(hidden, "relu", batch_norm, "torso", first_bias_stddev, sync_batch_norm, dtype)
@@ -319,7 +320,7 @@ class Critic(_Network):
             self.torso = _conv_down(filters, kernel_size, "leaky_relu", batch_norm, "torso", sync_batch_norm, dtype)
         if extra_dim:
             self.joint = _mlp((hidden or (256,))[-1:], "relu", False, "joint", dtype=dtype)
-        self.head = keras.layers.Dense(1, name="head", dtype=dtype)
+        self.head = keras.layers.Dense(self.features or 1, name="head", dtype=dtype)
 
     def dummy_inputs(self):
         extra = tf.zeros((2, self.extra_dim)) if self.extra_dim else None
@@ -331,4 +332,5 @@ class Critic(_Network):
             if extra is None:
                 raise ValueError(f"This critic takes an extra input of size {self.extra_dim}.")
             h = self.joint(tf.concat([h, tf.cast(extra, h.dtype)], axis=-1), training=training)
-        return _float32(tf.squeeze(self.head(h), axis=-1))
+        out = self.head(h)
+        return _float32(out if self.features else tf.squeeze(out, axis=-1))
