@@ -55,7 +55,7 @@ import sys
 
 import harness
 
-ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "lsot", "pot_sinkhorn", "pot_swae")
+ROWS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "wgan_gp", "sinkhorn", "sinkhorn_learnt", "lsot", "pot_sinkhorn", "pot_swae")
 #: The rows with an encoder, whose codes a latent sampler is fitted to.
 AUTOENCODERS = ("wae_mmd", "wae_gan", "aae", "vae", "avb", "lsot", "pot_sinkhorn", "pot_swae")
 SAMPLERS = ("prior", "gmm", "transport", "flow_matching")
