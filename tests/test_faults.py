@@ -131,7 +131,7 @@ def test_a_run_that_fails_validation_leaves_a_finished_workdir_as_it_was(finishe
         train.train_and_evaluate(config, str(finished), overwrite_config=overwrite)
     assert snapshot(finished) == before
     model, data_name, _ = evaluate.load_target(str(finished))  # what vegan-evaluate does first
-    assert data_name == "digits" and int(model.step.numpy()) == 4
+    assert str(data_name) == "digits" and int(model.step.numpy()) == 4
 
 
 def test_another_config_replaces_the_workdirs_with_overwrite_config(finished):
