@@ -333,6 +333,10 @@ class GenerativeModel(keras.Model):
         draw = self.global_normal if rows == "global" else self.local_normal
         return draw(n_local, self.latent_dim, salt, self.prior_scale)
 
+    def generate(self, n_local, salt=PRIOR_SALT, training=True):
+        """G(z) for ``n_local`` per-example prior draws of the stream ``salt`` (sigmoid / linear output applied)."""
+        return self.decoder.activate(self.decoder(self.prior_draws(n_local, salt=salt), training=training))
+
     def prior_sample(self, num_samples, seed):
         """``num_samples`` draws of P_Z from an integer ``seed`` (stateless: same seed, same draws)."""
         return samplers_lib.prior_draws(num_samples, seed, self.latent_dim, self.prior_scale)

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from vegan_tf import distribute, ot
-from vegan_tf.models.base import PRIOR_SALT, GenerativeModel, Update
+from vegan_tf.models.base import GenerativeModel, Update
 
 #: The prior draws of the cost network's update k use the stream ``_COST_SALT + k``.
 _COST_SALT = 200
@@ -150,9 +150,6 @@ class SinkhornGenerator(GenerativeModel):
         return ot.sinkhorn_loss_terms(
             fake, real, self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
             objective=self.objective, tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling)
-
-    def generate(self, n, salt=PRIOR_SALT, training=True):
-        return self.decoder.activate(self.decoder(self.prior_draws(n, salt=salt), training=training))
 
     def loss_terms(self, batch):
         """The generator's loss: the Sinkhorn loss of G(z) against the data batch."""

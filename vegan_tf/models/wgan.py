@@ -118,10 +118,6 @@ class WGAN(GenerativeModel):
         return keras.optimizers.RMSprop(5e-5)
 
     # ------------------------------------------------------------- losses
-    def generate(self, n, salt, training=True):
-        """G(z) for n per-example prior draws of the stream ``salt`` (sigmoid / linear output applied)."""
-        return self.decoder.activate(self.decoder(self.prior_draws(n, salt=salt), training=training))
-
     def critic_loss(self, real, fake, salt):
         """``(L_f, logs)`` on a real and a generated batch; ``salt`` draws the interpolation weights."""
         real_scores = self.critic(real, training=True)
