@@ -146,7 +146,7 @@ def load_target(target, data_name=None):
     path = pathlib.Path(target)
     if (path / "config.json").is_file():
         model, config = workdir.load(str(path))
-        return model, data.source(config.data, **({"name": data_name} if data_name else {})), None
+        return model, data.source(config.data, name=data_name or config.data.name), None
     if path.is_dir():
         newest = pretrained.versions(path)
         export = path / str(newest[0]) if newest and not (path / "saved_model.pb").is_file() else path
@@ -160,7 +160,7 @@ def load_target(target, data_name=None):
     data_dir = ""
     if (run_dir / "config.json").is_file():  # the data and its image options
         config = workdir.read_config(str(run_dir))
-        data_name = data.source(config.data, **({"name": data_name} if data_name else {}))
+        data_name = data.source(config.data, name=data_name or config.data.name)
     if not data_name:
         raise ValueError(f"Cannot tell which data {target} was trained on: pass --data (a dataset name or .npz path), "
                          f"e.g. --data=/path/to/mnist.npz.")
@@ -191,7 +191,7 @@ def fit_target_sampler(target, kind, data_name=None):
     else:
         model = pretrained.load_model(str(target))
         config = workdir.read_config(str(pathlib.Path(pretrained.load(str(target)).path).parent))
-    data_name = data.source(config.data, **({"name": data_name} if data_name else {}))
+    data_name = data.source(config.data, name=data_name or config.data.name)
     base = config_lib.base_config(config.model.name).sampler
     if config.get("sampler") is None:  # a run of vegan_tf 0.2
         config.sampler = base

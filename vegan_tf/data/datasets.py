@@ -47,14 +47,18 @@ def source(data_config=None, **changes):
     return chosen
 
 
+def _own_options(name):
+    """The image options the set ``name`` is read with when a config leaves them unset (``_OWN_OPTIONS``)."""
+    return _OWN_OPTIONS[name] if name in _OWN_OPTIONS and _module(name) is tfds_sets else {}
+
+
 def option_defaults(name):
     """``{"data.<key>": value}``: how ``name`` is read when a config leaves the image and folder options unset.
 
     A workdir's ``config.json`` written before these keys existed is read this way (``workdir.config_changes``).
     """
-    chosen = Source(name)
-    own = _OWN_OPTIONS.get(name, {}) if name in _OWN_OPTIONS and tfds_sets.is_tfds(name) else {}
-    return {f"data.{f.name}": own.get(f.name, getattr(chosen, f.name)) for f in dataclasses.fields(Source)
+    chosen = dataclasses.replace(Source(name), **_own_options(name))
+    return {f"data.{f.name}": getattr(chosen, f.name) for f in dataclasses.fields(Source)
             if f.name not in ("name", "data_dir")}
 
 
@@ -63,12 +67,14 @@ def _as_source(name, data_dir=None):
     chosen = name if isinstance(name, Source) else Source(name)
     if data_dir and not chosen.data_dir:
         chosen = dataclasses.replace(chosen, data_dir=data_dir)
-    if not (chosen.crop or chosen.image_size) and chosen.name in _OWN_OPTIONS and _module(chosen.name) is tfds_sets:
-        chosen = dataclasses.replace(chosen, **_OWN_OPTIONS[chosen.name])
+    if not (chosen.crop or chosen.image_size):
+        chosen = dataclasses.replace(chosen, **_own_options(chosen.name))
     return chosen
 
 
 def _module(name):
+    """The module that reads ``name`` (a name or a ``Source``)."""
+    name = str(name)
     if name in embedded.NAMES:
         return embedded
     if folders.is_folder(name):
@@ -82,10 +88,6 @@ def _module(name):
         f"{', '.join(KNOWN_NAMES)}, any TFDS image dataset by its name (tensorflow_datasets.list_builders()); or a "
         "folder of images, or a local file as 'path/to/file.npz' or 'npz:<path>'."
     )
-
-
-def _source(name):
-    return _module(str(name))
 
 
 def _reshapes(chosen):
@@ -102,7 +104,7 @@ def prepare(name, data_dir=None):
 def is_tfds(name):
     """Whether ``name`` is read through TFDS (one of ``TFDS_NAMES`` or any other registered TFDS dataset)."""
     try:
-        return _source(name) is tfds_sets
+        return _module(name) is tfds_sets
     except ValueError:
         return False
 
@@ -113,7 +115,7 @@ def is_folder(name):
 
 
 def _check_split(name, split):
-    source_module = _source(name)
+    source_module = _module(name)
     splits = tfds_sets.splits(str(name)) if source_module is tfds_sets else source_module.SPLITS
     if split not in splits:
         raise ValueError(f"Unknown split {split!r} for dataset {str(name)!r}; splits: {list(splits)}.")
@@ -127,7 +129,7 @@ def dataset_info(name):
     first image decoded.
     """
     chosen = _as_source(name)
-    module = _source(chosen.name)
+    module = _module(chosen.name)
     if module is folders:
         return folders.info(chosen)
     info = module.info(chosen.name)
@@ -210,6 +212,7 @@ def get_dataset(
             ds = ds.batch(batch_size, drop_remainder=drop_remainder)
         return ds.prefetch(tf.data.AUTOTUNE)
 
+    reshape_batches = _reshapes(chosen)  # crop, resize and channels applied to whole batches
     if module is tfds_sets:
         ds = tfds_sets.load(chosen.name, split, chosen.data_dir, shuffle_files=shuffle and limit is None, seed=seed,
                             shard=shard if limit is None else None)
@@ -220,9 +223,10 @@ def get_dataset(
         buffer, preprocess = tfds_sets.shuffle_buffer(chosen.name), tfds_sets.preprocess(chosen.name)
         if tfds_sets.varies(chosen.name):  # to one size one by one, before anything batches them
             dataset_info(chosen)  # refused without data.image_size
-            ds = ds.map(lambda x: images.transform(preprocess(x), chosen.crop, chosen.image_size, chosen.channels),
+            to_unit = preprocess
+            ds = ds.map(lambda x: images.transform(to_unit(x), chosen.crop, chosen.image_size, chosen.channels),
                         num_parallel_calls=tf.data.AUTOTUNE)
-            preprocess = tf.identity
+            preprocess, reshape_batches = tf.identity, False
     else:  # In memory: shuffle and batch indices, then gather whole batches at once.
         raw = module.load(chosen.name, split)[:limit]
         table = tf.constant(raw)
@@ -231,7 +235,7 @@ def get_dataset(
         if shard is not None:
             ds = ds.shard(*shard)
         preprocess = lambda idx: tf.cast(tf.gather(table, idx), tf.float32) * scale
-    if _reshapes(chosen) and preprocess is not tf.identity:
+    if reshape_batches:
         dataset_info(chosen)  # points refused, naming the options
         to_unit = preprocess
         preprocess = lambda x: images.transform(to_unit(x), chosen.crop, chosen.image_size, chosen.channels)

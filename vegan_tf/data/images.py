@@ -26,13 +26,12 @@ def check(crop, image_size, channels):
 
 def crop_size(height, width, crop):
     """The ``(height, width)`` ``crop`` keeps of an image of ``height`` × ``width`` (ints or scalar tensors)."""
+    smaller = tf.minimum if isinstance(height, tf.Tensor) else min
     if crop == "center":
-        side = tf.minimum(height, width) if isinstance(height, tf.Tensor) else min(height, width)
+        side = smaller(height, width)
         return side, side
     if crop == "celeb_a":
-        if isinstance(height, tf.Tensor):
-            return tf.minimum(height, CELEBA_CROP), tf.minimum(width, CELEBA_CROP)
-        return min(height, CELEBA_CROP), min(width, CELEBA_CROP)
+        return smaller(height, CELEBA_CROP), smaller(width, CELEBA_CROP)
     return height, width
 
 

@@ -49,14 +49,14 @@ SHUFFLE_BYTES = 256 * 2**20
 
 def is_tfds(name):
     """Whether ``name`` is a TFDS dataset: one of ``NAMES`` or any other registered builder (``tfds.list_builders``)."""
-    return name in _SPECS or (isinstance(name, str) and name.isidentifier() and _registered(name))
+    return name in _SPECS or (isinstance(name, str) and name.isidentifier() and name in _registered())
 
 
-@functools.lru_cache(maxsize=None)
-def _registered(name):
+@functools.lru_cache(maxsize=1)
+def _registered():
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  (slow import)
 
-    return name in tfds.list_builders()
+    return frozenset(tfds.list_builders())
 
 
 @functools.lru_cache(maxsize=None)
