@@ -9,19 +9,13 @@ then writes its weights to ``<directory>/worker-<task id>.npz``.
 """
 
 import os
-import pathlib
 import sys
-import types
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.modules.setdefault("conftest", types.SimpleNamespace(REPO=HERE.parent))
+import multi_worker_zoo  # noqa: F401  (first: a worker's start-up, quiet TensorFlow and tests/zoo.py importable)
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from vegan_tf import data, distribute  # noqa: E402
+from vegan_tf import data, distribute
 
 GLOBAL_BATCH = 8
 STEPS = 3
