@@ -49,6 +49,7 @@ def test_prior_draws_change_every_step_and_match_the_seed():
 
 
 def test_training_lowers_the_loss_on_digits():
+    keras.utils.set_random_seed(0)  # the initial loss varies with the init (ratio 0.41-0.59 over seeds 0-7)
     model = small_wae()
     ds = digits_batches(batch_size=50, num_batches=10)
     first = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
