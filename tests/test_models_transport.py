@@ -136,7 +136,7 @@ def test_sinkhorn_generator_loss_matches_pot(objective, eps_scaling):
     def reference(u, v):
         cost = pot.dist(u, v)  # squared Euclidean
         a, b = np.full(len(u), 1 / len(u)), np.full(len(v), 1 / len(v))
-        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=100000, stopThr=1e-13)
+        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=20000, stopThr=1e-7)
         value = np.sum(plan * cost)
         if objective == "dual":  # the regularised value <P, C> + ε KL(P | a ⊗ b)
             value += epsilon * np.sum(plan * np.log(plan / np.outer(a, b)))
@@ -177,11 +177,13 @@ def _learnt_sinkhorn(**kwargs):
     return model
 
 
-def test_the_learnt_cost_is_the_sinkhorn_loss_on_unit_features_matching_pot():
-    """c_φ(x, y) = ‖f̂(x) − f̂(y)‖² with f̂ = f_φ / ‖f_φ‖: the generator's loss and minus f_φ's against POT on
-    the normalised features of the same points (debiased, regularised values)."""
+@pytest.mark.parametrize("pixel_weight", [0.0, 2.0])
+def test_the_learnt_cost_is_the_sinkhorn_loss_on_unit_features_matching_pot(pixel_weight):
+    """c_φ(x, y) = ‖f̂(x) − f̂(y)‖² + w‖x − y‖²/D with f̂ = f_φ / ‖f_φ‖: the generator's loss and minus f_φ's
+    against POT on the normalised features of the same points, with the pixels beside them for w > 0
+    (debiased, regularised values)."""
     epsilon = 0.1
-    model = _learnt_sinkhorn(epsilon=epsilon, num_iters=2000)
+    model = _learnt_sinkhorn(epsilon=epsilon, num_iters=2000, cost_pixel_weight=pixel_weight)
     assert model.players == {"optimizer": ("decoder",), "cost_optimizer": ("cost_net",)}
     assert [u.player for u in model.updates] == ["cost_optimizer", "optimizer"]
     x = tf.constant(np.random.default_rng(5).normal(size=(10, 3)), tf.float32)
@@ -190,16 +192,20 @@ def test_the_learnt_cost_is_the_sinkhorn_loss_on_unit_features_matching_pot():
         f = model.cost_net(tf.constant(points, tf.float32)).numpy().astype(np.float64)
         return f / np.linalg.norm(f, axis=1, keepdims=True)
 
-    def regularised(u, v):
-        cost = pot.dist(u, v)
-        a, b = np.full(len(u), 1 / len(u)), np.full(len(v), 1 / len(v))
-        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=100000, stopThr=1e-13)
+    def cost(u, v, pu, pv):  # the feature term is bounded by 4: 2 − 2 cos
+        assert np.all(pot.dist(u, v) <= 4.0 + 1e-9)
+        return pot.dist(u, v) + pixel_weight / 3 * pot.dist(pu.astype(np.float64), pv.astype(np.float64))
+
+    def regularised(cost):
+        a, b = np.full(cost.shape[0], 1 / cost.shape[0]), np.full(cost.shape[1], 1 / cost.shape[1])
+        plan = pot.sinkhorn(a, b, cost, epsilon, method="sinkhorn_log", numItermax=20000, stopThr=1e-7)
         return np.sum(plan * cost) + epsilon * np.sum(plan * np.log(plan / np.outer(a, b)))
 
     def divergence(fake):
-        u, v = unit(fake), unit(x.numpy())
-        assert np.all(pot.dist(u, v) <= 4.0 + 1e-9)  # a bounded cost: 2 − 2 cos
-        return regularised(u, v) - 0.5 * regularised(u, u) - 0.5 * regularised(v, v)
+        real = x.numpy()
+        u, v = unit(fake), unit(real)
+        return (regularised(cost(u, v, fake, real)) - 0.5 * regularised(cost(u, u, fake, fake))
+                - 0.5 * regularised(cost(v, v, real, real)))
 
     loss, _ = model.loss_terms(Batch(x, training=False))
     fake = model.decoder(model.global_normal(10, 2, PRIOR_SALT)).numpy()
@@ -242,6 +248,10 @@ def test_a_fixed_cost_sinkhorn_generator_has_no_cost_network_and_a_learnt_one_ne
         "optimizer", "cost_optimizer"]
     with pytest.raises(ValueError, match="cost_net must be a Critic with features > 0"):
         models.SinkhornGenerator(networks.Decoder((3,), 2, hidden=(8,)), cost_net=networks.Critic((3,), hidden=(8,)))
+    with pytest.raises(ValueError, match="set learn_cost=True"):
+        models.build({**config, "cost_pixel_weight": 1.0, "hidden": (8,)}, (3,))
+    with pytest.raises(ValueError, match="cost_pixel_weight must be >= 0"):
+        models.build({**config, "learn_cost": True, "cost_pixel_weight": -1.0, "hidden": (8,)}, (3,))
 
 
 # ------------------------------------------------------------------ LSOT

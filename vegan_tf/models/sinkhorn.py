@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -50,8 +52,13 @@ class SinkhornGenerator(GenerativeModel):
       up raises every Sinkhorn loss), which they do by clipping φ's weights as WGAN and
       MMD-GAN do; we bound the cost instead by putting the features on the unit sphere
       (so c_φ = 2 − 2 cos for ``p=2``, in [0, 4], the cosine cost of OT-GAN, Salimans et
-      al. 2018), which needs no clipping range and keeps ε in fixed units. The
-      injectivity MMD-GAN asks of f_φ (an auto-encoder term) is not imposed.
+      al. 2018), which needs no clipping range and keeps ε in fixed units.
+    * Injectivity: MMD-GAN (Li et al. 2017), whose set-up Genevay et al. follow, asks f_φ
+      to be injective, so that the learnt cost cannot vanish between different points, and
+      imposes it with an auto-encoder term on f_φ. ``cost_pixel_weight`` = w > 0 imposes it
+      by construction instead: the cost compares [f̂_φ(x), √(w/D)·x], i.e. for ``p=2``
+      c(x, y) = ‖f̂_φ(x) − f̂_φ(y)‖² + w‖x − y‖²/D (D the data size), a pixel cost that
+      f_φ cannot move. With w = 0 (the default) no injectivity is imposed.
     * ε is in the units of the cost (squared distances for ``p=2``), not rescaled.
     * The solver (``vegan_tf.ot.sinkhorn``) stops early once the L1 error of the plan's
       row marginal is below ``sinkhorn_tol`` (1e-6 by default; 0: always ``num_iters``
@@ -83,6 +90,7 @@ class SinkhornGenerator(GenerativeModel):
       cost_net: None (the fixed cost), or f_φ, a ``vegan_tf.networks.Critic`` with ``features`` > 0
         on the data shape (the learnt cost).
       cost_steps: updates of f_φ per generator update.
+      cost_pixel_weight: w ≥ 0, the weight of the fixed pixel term of a learnt cost (see above).
       prior_scale, seed: see ``GenerativeModel``.
 
     Example:
@@ -100,17 +108,23 @@ class SinkhornGenerator(GenerativeModel):
     config_defaults = {"learn_cost": False}
 
     def __init__(self, decoder, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual",
-                 sinkhorn_tol=1e-6, sinkhorn_eps_scaling=0.0, cost_net=None, cost_steps=1, encoder=None, **kwargs):
+                 sinkhorn_tol=1e-6, sinkhorn_eps_scaling=0.0, cost_net=None, cost_steps=1, cost_pixel_weight=0.0,
+                 encoder=None, **kwargs):
         if encoder is not None:
             raise ValueError("SinkhornGenerator has no encoder; pass encoder=None.")
         super().__init__(decoder, None, **kwargs)
         ot.check_sinkhorn_settings(p, objective, sinkhorn_eps_scaling)
         if int(cost_steps) < 1:
             raise ValueError(f"cost_steps must be >= 1, got {cost_steps}.")
+        if not float(cost_pixel_weight) >= 0.0:
+            raise ValueError(f"cost_pixel_weight must be >= 0, got {cost_pixel_weight}.")
         self.configure(epsilon=float(epsilon), p=int(p), num_iters=int(num_iters), debiased=bool(debiased),
                        objective=objective, sinkhorn_tol=float(sinkhorn_tol or 0.0),
                        sinkhorn_eps_scaling=float(sinkhorn_eps_scaling or 0.0), cost_net=cost_net,
-                       cost_steps=int(cost_steps))
+                       cost_steps=int(cost_steps), cost_pixel_weight=float(cost_pixel_weight))
+        if self.cost_net is None and self.cost_pixel_weight:
+            raise ValueError("cost_pixel_weight weighs the pixel term of a learnt cost: set learn_cost=True "
+                             "(config.model.learn_cost) or leave cost_pixel_weight at 0.")
         if self.cost_net is not None:
             if tuple(self.cost_net.input_shape_) != self.data_shape or not self.cost_net.features:
                 raise ValueError(f"cost_net must be a Critic with features > 0 on the data shape {self.data_shape}; "
@@ -136,8 +150,13 @@ class SinkhornGenerator(GenerativeModel):
 
     # ------------------------------------------------------------- losses
     def features(self, x, training=True):
-        """f̂_φ(x) = f_φ(x) / ‖f_φ(x)‖, the points the learnt cost compares."""
-        return tf.math.l2_normalize(self.cost_net(x, training=training), axis=-1, epsilon=1e-12)
+        """f̂_φ(x) = f_φ(x) / ‖f_φ(x)‖, the points the learnt cost compares (with √(w/D)·x for a pixel weight w)."""
+        f = tf.math.l2_normalize(self.cost_net(x, training=training), axis=-1, epsilon=1e-12)
+        if not self.cost_pixel_weight:
+            return f
+        size = math.prod(self.data_shape)
+        pixels = tf.reshape(tf.cast(x, f.dtype), [-1, size]) * (self.cost_pixel_weight / size) ** 0.5
+        return tf.concat([f, pixels], axis=-1)
 
     def divergence(self, fake, real, training):
         """The Sinkhorn loss between the batches (gathered from every replica), on f̂_φ for a learnt cost."""
