@@ -34,3 +34,13 @@ def test_api_reference_is_up_to_date():
     render = runpy.run_path(str(REPO / "docs" / "make_api.py"))["render"]
     committed = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
     assert render() == committed, "docs/api.md is out of date with the docstrings: run `python docs/make_api.py`."
+
+
+def test_the_package_cites_only_files_that_ship_with_it():
+    """A docstring's ``NAME.md`` or ``path/file.py`` reference names a file of this repository."""
+    cited = set()
+    for path in (REPO / "vegan_tf").rglob("*.py"):
+        cited |= {(path, m) for m in re.findall(r"\b([\w/]+\.md)\b", path.read_text())}
+    missing = [(str(p.relative_to(REPO)), name) for p, name in cited
+               if not any((REPO / d / name).exists() for d in ("", "docs", "benchmarks"))]
+    assert not missing

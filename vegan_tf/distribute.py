@@ -4,13 +4,14 @@ A model written with these helpers takes the same step on R replicas as on one d
 the same global batch (``tests/test_zoo.py`` checks it for every model):
 
 * every differentiated loss is divided by R (``scaled``): the optimizer sums gradients over
-  replicas (STYLE.md, fact 1);
+  replicas, so a plain ``tf.reduce_mean`` loss would take R times the one-device step;
 * all training noise comes from stateless ops seeded by (model seed, step, salt), drawn for
   the whole global batch and sliced per replica (``global_normal`` / ``local_normal``), so
-  an example's noise does not depend on how the batch is split (fact 4);
+  an example's noise does not depend on how the batch is split;
 * batch statistics (MMD, minibatch OT, exact couplings) are computed on the global batch:
   ``gather`` concatenates a tensor over replicas and lets gradients flow back to each
-  replica's rows, ``local_rows`` takes this replica's rows of a global tensor (fact 5);
+  replica's rows, ``local_rows`` takes this replica's rows of a global tensor (a statistic of
+  each replica's share alone would be a different, noisier estimator);
 * variables that an optimizer does not own are changed in cross-replica context
   (``update_variables``, e.g. WGAN's weight clipping).
 

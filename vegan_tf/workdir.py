@@ -12,7 +12,8 @@ Both binaries use this module; the training binary runs every check that can fai
 before it writes anything, so a run that stops on an error leaves the workdir as it was.
 
 Restoring is exact: ``tf.train.Checkpoint`` holds the model (with its step counter) and every
-player's optimizer, which Keras' ``BackupAndRestore`` would not (STYLE.md, fact 8). When the
+player's optimizer; Keras' ``BackupAndRestore`` restores the weights, ``model.optimizer`` and the
+epoch only, so a model with several players would resume with wrong optimizer states. When the
 ``checkpoints/checkpoint`` state file is missing or unreadable while ``ckpt-*`` files are there,
 ``restore`` resumes from the newest checkpoint that restores (with a warning) instead of starting
 again from step 0, or refuses with advice.
