@@ -58,8 +58,8 @@ setup(
     data_files=shipped("saved_models") + shipped("configs"),
     entry_points={
         "console_scripts": [
-            "vegan-train=vegan_tf.train:run",
-            "vegan-evaluate=vegan_tf.evaluate:run",
+            "vegan-train=vegan_tf.cli:run_train",
+            "vegan-evaluate=vegan_tf.cli:run_evaluate",
         ],
     },
 )

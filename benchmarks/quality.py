@@ -140,7 +140,7 @@ def pythae_row(name, learning_rate, seed, args, real):
     """
     import numpy as np
 
-    from vegan_tf import evaluate, metrics
+    from vegan_tf import data, evaluate, metrics
     from vegan_tf.metrics import feature_net, quality
 
     out = os.path.join(args.workdir, *([f"seed{seed}"] if seed else []), f"pythae_{name}_lr{learning_rate:g}")
@@ -162,7 +162,7 @@ def pythae_row(name, learning_rate, seed, args, real):
         np.square(reconstructions - real[:len(reconstructions)]).reshape(len(reconstructions), -1), axis=1))),
         "reconstruction_fd": float(quality.fid_from_activations(real_features, net(np.load(
             os.path.join(out, "train_reconstructions.npy")))))}
-    held_out_features = net(evaluate.held_out_images(args.data))
+    held_out_features = net(data.held_out_images(args.data))
     result = {}
     for kind, file in (("prior", "samples.npy"), ("gmm", "samples_gmm.npy")):
         samples = np.load(os.path.join(out, file))
@@ -253,14 +253,14 @@ def data_floor(path, chunks=10, size=1000):
     What a model whose samples were MNIST digits would score at this sample size: the FD of two
     finite samples of one distribution is not 0, and it varies from one sample to the next.
     """
-    from vegan_tf import data, evaluate
+    from vegan_tf import data
     from vegan_tf.metrics import feature_net, quality
 
     net = feature_net.FeatureNet(feature_net.find(path))
     test = net(data.load_array(path, "test", limit=size))
     train = data.load_array(path, "train", limit=chunks * size)
     fds = sorted(quality.fid_from_activations(test, net(train[i * size:(i + 1) * size])) for i in range(chunks))
-    held_out = quality.fid_from_activations(test, net(evaluate.held_out_images(path)))
+    held_out = quality.fid_from_activations(test, net(data.held_out_images(path)))
     return (f"Real images for reference: {chunks} disjoint sets of {size:,} training images score FD "
             f"{fds[0]:.1f}–{fds[-1]:.1f} (median {(fds[chunks // 2 - 1] + fds[chunks // 2]) / 2:.1f}) against the same "
             f"test images, the held-out end of the split {held_out:.1f}: what a model whose samples were MNIST "

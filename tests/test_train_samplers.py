@@ -129,13 +129,13 @@ def test_a_model_without_an_encoder_is_refused_a_fitted_sampler(tmp_path):
 
 
 def test_the_held_out_end_of_the_training_split_is_never_fitted():
-    from vegan_tf import data, evaluate, workdir as workdir_lib
+    from vegan_tf import data
 
     config = sampler_config()
     config.sampler.fit_examples = 10**6
-    model = workdir_lib.build_model(config)
-    codes = train.sampler_codes(model, config)
-    held_out = evaluate.held_out_images("digits")
+    model = workdir.build_model(config)
+    codes = workdir.sampler_codes(model, config)
+    held_out = data.held_out_images("digits")
     assert len(codes) + len(held_out) == data.dataset_info("digits").num_train == 1500
     np.testing.assert_array_equal(held_out, data.load_array("digits", "train")[-len(held_out):])
 

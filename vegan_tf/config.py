@@ -39,7 +39,10 @@ from __future__ import annotations
 import ml_collections
 from ml_collections import config_dict
 
-SCHEDULES = ("constant", "piecewise", "cosine")
+from vegan_tf import _moved
+
+__getattr__ = _moved.moved(__name__, {"SCHEDULES": "vegan_tf.optimizers:SCHEDULES"})
+
 #: Types of the model keys whose default is "derived from another key" (``None``).
 _DERIVED_TYPES = {"output_activation": str, "transport_bias_stddev": float}
 

@@ -17,7 +17,7 @@ that the training binary writes at the end of a run (``metrics.json``):
   auto-encoder can give at best, with codes where the data puts them); for a model
   whose latent sampler is fitted, the same sample scores of prior draws under
   ``prior`` (what the fitted sampler gains); and ``held_out_fd``, the FD of the samples
-  against the held-out end of the training split (``held_out_images``), on which a
+  against the held-out end of the training split (``data.held_out_images``), on which a
   sampler is chosen without looking at the test images;
 * 2-D points: the exact 2-Wasserstein distance between samples and test points,
   and, for the Gaussian-mixture sets, modes covered and the high-quality share (of the
@@ -32,28 +32,10 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from vegan_tf import data, divergences, metrics, workdir
+from vegan_tf import _moved, data, divergences, metrics, workdir
 from vegan_tf.data import arrays
 from vegan_tf.metrics import feature_net as feature_net_lib
 from vegan_tf.metrics import quality
-
-
-def held_out_count(num_train):
-    """How many images at the end of a training split of ``num_train`` are held out: a tenth, at most 1,000."""
-    return min(1000, num_train // 10)
-
-
-def held_out_images(data_name, data_dir=None):
-    """The held-out end of the training split (``held_out_count``): no latent sampler is fitted to their codes.
-
-    ``None`` where the split's size is not known without reading it (TFDS sets without metadata).
-    """
-    num_train = data.dataset_info(data_name).num_train
-    if not num_train or not held_out_count(num_train):
-        return None
-    count = held_out_count(num_train)
-    ds = data.get_dataset(data_name, "train", shuffle=False, data_dir=data_dir or None, skip=num_train - count)
-    return np.stack(list(ds.take(count).as_numpy_iterator()))  # skipped unread: indices, names or TFDS records
 
 
 def _in_batches(fn, n, size=500):
@@ -120,7 +102,7 @@ def evaluate_model(model, data_name, data_dir=None, num_samples=1000, seed=0, fe
         real_features = features(real)
         sample_features = features(samples)
         results.update(quality.scores(real_features, sample_features))
-        held_out = held_out_images(data_name, data_dir)
+        held_out = data.held_out_images(data_name, data_dir)
         if held_out is not None:
             results["held_out_fd"] = float(quality.fid_from_activations(features(held_out), sample_features))
         results["feature_net"] = os.path.basename(os.path.normpath(path))
@@ -175,12 +157,12 @@ def load_target(target, data_name=None):
 def fit_target_sampler(target, kind, data_name=None):
     """``(model, data_name, data_dir)`` of a workdir or a shipped model's name, with latent sampler ``kind`` fitted.
 
-    The sampler is fitted in memory as the training binary fits it (``train.sampler_codes``: the
+    The sampler is fitted in memory as the training binary fits it (``workdir.sampler_codes``: the
     codes, their number and the seed of the target's config; the kind's settings from the config,
     or the defaults), so its scores are those the binary would report; nothing is written.
     """
     from vegan_tf import config as config_lib
-    from vegan_tf import pretrained, samplers, train
+    from vegan_tf import pretrained, samplers
 
     path = pathlib.Path(target)
     if (path / "config.json").is_file():
@@ -202,16 +184,15 @@ def fit_target_sampler(target, kind, data_name=None):
     settings = samplers.sampler_class(kind).validate(**config.sampler.get(kind, {}))
     model.set_sampler(kind, **settings)
     if model.sampler.needs_fit:
-        samplers.fit_into(model.sampler, train.sampler_codes(model, config), seed=config.seed)
+        samplers.fit_into(model.sampler, workdir.sampler_codes(model, config), seed=config.seed)
     return model, data_name, None
 
 
-def run():
-    """Entry point of ``python -m vegan_tf.evaluate`` and the ``vegan-evaluate`` script (``vegan_tf.cli``)."""
+__getattr__ = _moved.moved(__name__, {"held_out_count": "vegan_tf.data:held_out_count",
+                                      "held_out_images": "vegan_tf.data:held_out_images",
+                                      "run": "vegan_tf.cli:run_evaluate"})
+
+if __name__ == "__main__":  # python -m vegan_tf.evaluate: this file runs as __main__, apart from vegan_tf.evaluate
     from vegan_tf import cli
 
     cli.run_evaluate()
-
-
-if __name__ == "__main__":
-    run()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from vegan_tf.config import SCHEDULES
+#: The learning-rate schedules of ``config.schedule.name``.
+SCHEDULES = ("constant", "piecewise", "cosine")
 
 
 @keras.saving.register_keras_serializable("vegan_tf")

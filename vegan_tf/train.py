@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 from vegan_tf import callbacks as callbacks_lib
-from vegan_tf import data, distribute, evaluate, export, samplers, visualize, workdir as workdir_lib
+from vegan_tf import _moved, data, distribute, evaluate, export, samplers, visualize, workdir as workdir_lib
 from vegan_tf.workdir import CheckpointError  # noqa: F401 - part of the binary's documented errors
 
 
@@ -185,7 +185,7 @@ def fit_sampler(model, config, workdir):
     workdir_lib.write_text(os.path.join(directory, "sampler.json"), json.dumps(workdir_lib.sampler_spec(config, step),
                                                                               indent=2))
     start = time.time()
-    codes = sampler_codes(model, config)
+    codes = workdir_lib.sampler_codes(model, config)
     resumed = int(fitting.fit_step.numpy())
     print(f"Fitting the {s.kind!r} latent sampler to {len(codes)} codes ({s.codes})"
           + (f", from update {resumed} of {fitting.fit_steps}" if resumed else "") + "...")
@@ -212,24 +212,6 @@ def _same_export(base, step, sampler, fit):
         if export.made_by(path, step, sampler, fit) and _damaged_export(path) is None:
             return path
     return None
-
-
-def sampler_codes(model, config):
-    """The codes a latent sampler of ``config`` is fitted to: ``sampler.codes`` of the first ``sampler.fit_examples``
-    training images in file order, seeded by ``config.seed`` (numpy ``[N, latent_dim]``).
-
-    The held-out end of the split (``evaluate.held_out_images``, on which samplers are compared)
-    is never among them.
-    """
-    s = config.sampler
-    limit = s.fit_examples
-    source = data.source(config.data)
-    num_train = data.dataset_info(source).num_train
-    if num_train:
-        limit = min(limit, num_train - evaluate.held_out_count(num_train))
-    train = data.get_dataset(source, "train", batch_size=min(500, limit), shuffle=False, drop_remainder=False,
-                             limit=limit)
-    return model.collect_codes(train, s.codes, limit, seed=config.seed)
 
 
 def _damaged_export(path):
@@ -368,13 +350,10 @@ def finish(model, config, workdir, train_time, steps_trained, fit=None):
     return out
 
 
-# --------------------------------------------------------------------- CLI
-def run():
-    """Entry point of ``python -m vegan_tf.train`` and the ``vegan-train`` script (``vegan_tf.cli``)."""
+__getattr__ = _moved.moved(__name__, {"sampler_codes": "vegan_tf.workdir:sampler_codes",
+                                      "run": "vegan_tf.cli:run_train"})
+
+if __name__ == "__main__":  # python -m vegan_tf.train: this file runs as __main__, apart from vegan_tf.train
     from vegan_tf import cli
 
     cli.run_train()
-
-
-if __name__ == "__main__":
-    run()

@@ -522,3 +522,21 @@ def load(workdir):
             warnings.warn(f"The {config.sampler.kind!r} latent sampler of {workdir} is not fitted to step {step}: "
                           f"run the training binary on the workdir again to fit it.", RuntimeWarning, stacklevel=2)
     return model, config
+
+
+def sampler_codes(model, config):
+    """The codes a latent sampler of ``config`` is fitted to: ``sampler.codes`` of the first ``sampler.fit_examples``
+    training images in file order, seeded by ``config.seed`` (numpy ``[N, latent_dim]``).
+
+    The held-out end of the split (``data.held_out_images``, on which samplers are compared)
+    is never among them.
+    """
+    s = config.sampler
+    limit = s.fit_examples
+    source = data.source(config.data)
+    num_train = data.dataset_info(source).num_train
+    if num_train:
+        limit = min(limit, num_train - data.held_out_count(num_train))
+    train = data.get_dataset(source, "train", batch_size=min(500, limit), shuffle=False, drop_remainder=False,
+                             limit=limit)
+    return model.collect_codes(train, s.codes, limit, seed=config.seed)

@@ -5,7 +5,8 @@ ds = data.get_dataset(data.Source("path/to/photos", image_size=64, crop="center"
 """
 
 from vegan_tf.data.base import DatasetInfo, DatasetNotFoundError, Source
-from vegan_tf.data.datasets import (KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, is_folder, is_tfds, load_array,
+from vegan_tf.data.datasets import (KNOWN_NAMES, TFDS_NAMES, dataset_info, get_dataset, held_out_count,
+                                    held_out_images, is_folder, is_tfds, load_array,
                                     load_labels, option_defaults, prepare, source, toy_modes,
                                     training_data)
 
@@ -17,6 +18,8 @@ __all__ = [
     "TFDS_NAMES",
     "dataset_info",
     "get_dataset",
+    "held_out_count",
+    "held_out_images",
     "is_folder",
     "is_tfds",
     "prepare",

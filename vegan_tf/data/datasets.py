@@ -305,4 +305,22 @@ def load_labels(name, split="test", limit=None):
     return module.load_labels(str(name), split)[:limit]
 
 
+def held_out_count(num_train):
+    """How many images at the end of a training split of ``num_train`` are held out: a tenth, at most 1,000."""
+    return min(1000, num_train // 10)
+
+
+def held_out_images(data_name, data_dir=None):
+    """The held-out end of the training split (``held_out_count``): no latent sampler is fitted to their codes.
+
+    ``None`` where the split's size is not known without reading it (TFDS sets without metadata).
+    """
+    num_train = dataset_info(data_name).num_train
+    if not num_train or not held_out_count(num_train):
+        return None
+    count = held_out_count(num_train)
+    ds = get_dataset(data_name, "train", shuffle=False, data_dir=data_dir or None, skip=num_train - count)
+    return np.stack(list(ds.take(count).as_numpy_iterator()))  # skipped unread: indices, names or TFDS records
+
+
 toy_modes = embedded.toy_modes
