@@ -106,7 +106,7 @@ def test_wae_gan_players_update_their_own_networks():
     x = batch()
     disc = [w.numpy() for w in model.discriminator.weights]
     autoencoder = [w.numpy() for w in model.encoder.weights + model.decoder.weights]
-    model.apply_update(Update("adversary_optimizer", "adversary_terms"), Batch(x))
+    model.apply_update(Update("adversary_optimizer", model.adversary_terms), Batch(x))
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(autoencoder, model.encoder.weights + model.decoder.weights))
     assert not all(np.array_equal(a, w.numpy()) for a, w in zip(disc, model.discriminator.weights))
 
@@ -328,3 +328,25 @@ def test_the_evaluators_latent_mmd_compares_drawn_codes_with_the_prior():
     assert metrics["latent_mmd"] == pytest.approx(float(divergences.mmd(drawn, prior, "imq", base=base)), rel=1e-5)
     at_means = float(divergences.mmd(model.encode(real).numpy(), prior, "imq", base=base))
     assert abs(metrics["latent_mmd"] - at_means) > 1e-3
+
+
+def test_updates_reference_their_methods_and_0_2_strings_still_work_with_a_warning():
+    class Named(models.WAEMMD):
+        updates = (Update("optimizer", "loss_terms"),)
+
+    class Misnamed(models.WAEMMD):
+        updates = (Update("optimizer", "los_terms"),)
+
+    def tiny(cls):
+        return cls(networks.Decoder((3,), 2, hidden=(8,)), networks.Encoder((3,), 2, hidden=(8,)))
+
+    plain = tiny(models.WAEMMD)
+    assert plain.updates[0].loss == plain.loss_terms
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3))
+    named = tiny(Named)
+    with pytest.warns(DeprecationWarning, match=r"pass the method \(self.loss_terms\)"):
+        named.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = tf.constant(np.random.default_rng(0).uniform(size=(4, 3)), tf.float32)
+    assert "loss" in named.train_step(x)
+    with pytest.raises(ValueError, match="Misnamed has no method 'los_terms'"):
+        tiny(Misnamed).compile(optimizer=keras.optimizers.Adam(1e-3))

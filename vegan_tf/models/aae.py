@@ -39,9 +39,13 @@ class AAE(POT):
 
     players = {"optimizer": ("encoder", "decoder"), "adversary_optimizer": ("discriminator",),
                "generator_optimizer": ("encoder",)}
-    updates = (Update("optimizer", "reconstruction_terms"), Update("adversary_optimizer", "adversary_terms"),
-               Update("generator_optimizer", "generator_terms"))
     lam_on_adversary = False
+
+    @property
+    def updates(self):
+        """Makhzani et al.'s phases: reconstruction, then the discriminator, then the encoder as generator."""
+        return (Update("optimizer", self.reconstruction_terms), Update("adversary_optimizer", self.adversary_terms),
+                Update("generator_optimizer", self.generator_terms))
 
     def __init__(self, decoder, encoder, discriminator=None, divergence="gan", lam=1.0, **kwargs):
         if divergence != "gan":

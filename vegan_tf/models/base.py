@@ -4,8 +4,11 @@ A recipe *declares* its players and its updates; ``GenerativeModel`` runs them:
 
     class WGAN(GenerativeModel):
         players = {"optimizer": ("decoder",), "critic_optimizer": ("critic",)}
-        updates = (Update("critic_optimizer", "critic_terms", repeats=5),  # Algorithm 1: n_critic critic
-                   Update("optimizer", "generator_terms"))                   # updates, then the generator
+
+        @property
+        def updates(self):  # Algorithm 1: n_critic critic updates, then the generator's
+            return (Update("critic_optimizer", self.critic_terms, repeats=5),
+                    Update("optimizer", self.generator_terms))
 
 * ``players`` maps each optimizer (the names ``compile`` takes; the first is
   ``model.optimizer``) to the networks whose trainable variables it updates;
@@ -32,6 +35,8 @@ The base class also holds what every model shares: the networks (``decoder``, op
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
 from typing import NamedTuple
 
 import keras
@@ -62,15 +67,19 @@ class Update(NamedTuple):
 
     Attributes:
       player: the optimizer's name (a key of the model's ``players``).
-      loss: the name of the loss hook, a method ``hook(batch: Batch) -> (loss, logs)``.
+      loss: the loss hook, a method of the model ``hook(batch: Batch) -> (loss, logs)``
+        (``self.loss_terms``; the method of that name runs, so a subclass's override wins).
       repeats: how many times the update runs per step (``batch.repeat`` counts them).
-      after: the name of a method run after each update, or ``None``.
+      after: a method of the model run after each update (``self.clip_critic``), or ``None``.
+
+    A method's name as a string (vegan_tf 0.2) still works, with a ``DeprecationWarning``
+    from ``compile``.
     """
 
     player: str
-    loss: str
+    loss: Callable | str
     repeats: int = 1
-    after: str | None = None
+    after: Callable | str | None = None
 
 
 class Batch(NamedTuple):
@@ -136,8 +145,6 @@ class GenerativeModel(keras.Model):
     config_defaults = {}
     #: Optimizer name -> the networks (attribute names) whose trainable variables it updates.
     players = {"optimizer": ("encoder", "decoder")}
-    #: The updates of one training step, in order.
-    updates = (Update("optimizer", "loss_terms"),)
     #: Names of the logged values; "loss" first (``TerminateOnNaN`` reads it).
     tracked = ("loss",)
     #: Why XLA cannot compile the training step (it leaves the graph); None where it can.
@@ -213,6 +220,7 @@ class GenerativeModel(keras.Model):
         (benchmarks/README.md). Under XLA the training noise is drawn by
         ``distribute.stateless_normal``, so a compiled step is the graph's step up to rounding.
         """
+        self.check_updates()
         names = list(self.players)
         optimizers = {names[0]: optimizer}
         optimizers.update({name: kwargs.pop(name, None) for name in names[1:]})
@@ -545,12 +553,41 @@ class GenerativeModel(keras.Model):
         """The loss hook of a single-player recipe: ``(loss, logs)``."""
         raise NotImplementedError
 
+    @property
+    def updates(self):
+        """The updates of one training step, in order (``Update``)."""
+        return (Update("optimizer", self.loss_terms),)
+
+    def method(self, hook):
+        """The model's method that an ``Update``'s ``loss`` or ``after`` names (a subclass's override wins)."""
+        name = hook if isinstance(hook, str) else getattr(hook, "__name__", None)
+        found = getattr(self, name, None) if name else None
+        if not callable(found):
+            raise ValueError(f"{type(self).__name__} has no method {name or hook!r}: an Update's loss and after are "
+                             f"methods of the model (self.loss_terms).")
+        return found
+
+    def check_updates(self):
+        """Each update's player is a player and its hooks are methods of the model (``compile`` calls it)."""
+        for update in self.updates:
+            if update.player not in self.players:
+                raise ValueError(f"{type(self).__name__}: an update's player {update.player!r} is not one of "
+                                 f"{list(self.players)}.")
+            for hook in (update.loss, update.after):
+                if hook is None:
+                    continue
+                self.method(hook)
+                if isinstance(hook, str):
+                    warnings.warn(f"{type(self).__name__}: Update(..., {hook!r}) names its method by a string; pass "
+                                  f"the method (self.{hook}); strings go in vegan_tf 0.4.", DeprecationWarning,
+                                  stacklevel=3)
+
     def apply_update(self, update, batch):
         """Runs one declared ``update`` on ``batch``; returns its logs."""
         logs = descend(self.player_optimizers()[update.player], self.player_variables(update.player),
-                       lambda: getattr(self, update.loss)(batch))
+                       lambda: self.method(update.loss)(batch))
         if update.after:
-            getattr(self, update.after)()
+            self.method(update.after)()
         return logs
 
     def run_updates(self, x, training):
@@ -567,7 +604,7 @@ class GenerativeModel(keras.Model):
             for k in range(update.repeats if training else 1):
                 batch = Batch(x, training, shared, k)
                 per_repeat.append(self.apply_update(update, batch) if training
-                                  else getattr(self, update.loss)(batch)[1])
+                                  else self.method(update.loss)(batch)[1])
             logs.update({name: tf.add_n([r[name] for r in per_repeat]) / len(per_repeat) for name in per_repeat[0]})
         return self.summarize(logs)
 

@@ -152,8 +152,8 @@ class LSOT(GenerativeModel):
 
     @property
     def updates(self):
-        autoencoder = Update("optimizer", "reconstruction_terms")
-        return (autoencoder, Update("transport_optimizer", "transport_terms")) if self.joint else (autoencoder,)
+        autoencoder = Update("optimizer", self.reconstruction_terms)
+        return (autoencoder, Update("transport_optimizer", self.transport_terms)) if self.joint else (autoencoder,)
 
     # ------------------------------------------------------------- the map
     def transport(self, z, training=False):

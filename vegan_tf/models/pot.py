@@ -143,10 +143,10 @@ class POT(GenerativeModel):
 
     @property
     def updates(self):
-        autoencoder = Update("optimizer", "loss_terms")
+        autoencoder = Update("optimizer", self.loss_terms)
         if not self.divergence.discriminator:
             return (autoencoder,)
-        adversary = Update("adversary_optimizer", "adversary_terms")
+        adversary = Update("adversary_optimizer", self.adversary_terms)
         return (adversary, autoencoder) if self.divergence.adversary_first else (autoencoder, adversary)
 
     def prepare(self, x, training):

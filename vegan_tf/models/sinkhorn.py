@@ -143,10 +143,10 @@ class SinkhornGenerator(GenerativeModel):
     @property
     def updates(self):
         """``cost_steps`` ascent steps of f_φ (a learnt cost), then the generator's step."""
-        generator = Update("optimizer", "loss_terms")
+        generator = Update("optimizer", self.loss_terms)
         if self.cost_net is None:
             return (generator,)
-        return (Update("cost_optimizer", "cost_terms", repeats=self.cost_steps), generator)
+        return (Update("cost_optimizer", self.cost_terms, repeats=self.cost_steps), generator)
 
     # ------------------------------------------------------------- losses
     def features(self, x, training=True):

@@ -106,9 +106,9 @@ class WGAN(GenerativeModel):
     @property
     def updates(self):
         """Algorithm 1: n_critic critic updates (each followed by clipping for WGAN), then the generator's."""
-        return (Update("critic_optimizer", "critic_terms", repeats=self.n_critic,
-                       after="clip_critic" if self.penalty == "clip" else None),
-                Update("optimizer", "generator_terms"))
+        return (Update("critic_optimizer", self.critic_terms, repeats=self.n_critic,
+                       after=self.clip_critic if self.penalty == "clip" else None),
+                Update("optimizer", self.generator_terms))
 
     def default_optimizer(self, player):
         """Algorithm 1's optimizers (see the class docstring), for both players."""
