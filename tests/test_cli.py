@@ -8,7 +8,7 @@ import sys
 
 import vegan_tf
 from conftest import REPO
-from vegan_tf import cli, models
+from vegan_tf import _startup, cli, models
 
 BIN = pathlib.Path(sys.executable).parent
 CONFIGS = sorted((REPO / "configs").glob("*.py"))
@@ -24,7 +24,7 @@ def run(*command, cwd=REPO):
 def cpp_log(output):
     """TensorFlow's C++ log lines in ``output``, without their time stamps and thread ids."""
     return [line.split("] ", 1)[1] if "] " in line else line for line in output.splitlines()
-            if vegan_tf._CPP_LOG_LINE.match(line) or line.startswith(vegan_tf._ABSL_BANNER)]
+            if _startup.CPP_LOG_LINE.match(line) or line.startswith(_startup.ABSL_BANNER)]
 
 
 def test_train_help_lists_every_config_model_and_the_common_overrides(tmp_path):

@@ -115,3 +115,40 @@ def test_the_names_that_moved_still_import_from_their_0_2_place_with_a_warning()
         assert found is getattr(importlib.import_module(new), new_name)
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         importlib.import_module("vegan_tf.train").nothing
+
+
+def test_import_vegan_tf_leaves_the_environment_and_stderr_as_they_were():
+    """A library import changes no environment variable and no file descriptor, and hides none of TensorFlow's
+    own start-up lines (the binaries' quiet start-up is theirs: tests/test_cli.py)."""
+    import os
+    import subprocess
+    import sys
+
+    check = ("import os, sys; env = dict(os.environ); fd2 = os.fstat(2); import vegan_tf; "
+             "assert dict(os.environ) == env, set(os.environ.items()) ^ set(env.items()); "
+             "after = os.fstat(2); assert (after.st_dev, after.st_ino) == (fd2.st_dev, fd2.st_ino); "
+             "assert 'keras' in sys.modules and 'vegan_tf>WAEMMD' in __import__('keras').saving.get_custom_objects()")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", check], env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    plain = subprocess.run([sys.executable, "-c", "import tensorflow"], env=env, cwd=REPO, capture_output=True,
+                           text=True, timeout=300)
+
+    def start_up_lines(err):
+        return sorted(line.split("] ", 1)[-1] for line in err.splitlines() if "] " in line)
+
+    assert start_up_lines(done.stderr) == start_up_lines(plain.stderr)
+
+
+def test_a_binary_start_is_told_from_a_library_import_by_the_command_line():
+    from vegan_tf._startup import started_as_binary
+
+    assert started_as_binary(["python", "-m", "vegan_tf.train", "--config=c.py"])
+    assert started_as_binary(["python", "-X", "dev", "-mvegan_tf.evaluate"])
+    assert started_as_binary(["/venv/bin/python", "/venv/bin/vegan-train", "--help"])
+    assert started_as_binary(["python", "C:\\\\venv\\\\Scripts\\\\vegan-evaluate.exe"])
+    assert not started_as_binary(["python", "-c", "import vegan_tf"])
+    assert not started_as_binary(["python", "-m", "pytest", "tests"])
+    assert not started_as_binary(["python", "train.py", "-m", "vegan_tf.train"])
+    assert not started_as_binary(["python"])

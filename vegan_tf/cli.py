@@ -5,7 +5,7 @@
     vegan-evaluate --help
 
 ``python -m vegan_tf.train`` and ``python -m vegan_tf.evaluate`` are the same binaries. Both start
-without TensorFlow's C++ log lines (``vegan_tf/__init__.py`` holds them back before TensorFlow
+without TensorFlow's C++ log lines (``vegan_tf._startup`` holds them back before TensorFlow
 loads); ``--verbose_tf`` shows them.
 
 Configs are looked up in the source checkout's ``configs/``, then in the install prefix
