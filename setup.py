@@ -53,7 +53,7 @@ setup(
         "tensorflow-serving-api>=2.21,<2.22",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist"],
+        "test": ["pytest", "pytest-xdist", "mkdocs"],
     },
     data_files=shipped("saved_models") + shipped("configs"),
     entry_points={

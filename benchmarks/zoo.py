@@ -8,7 +8,7 @@ Entries:
 
 * ``<row>_mnist`` for every recipe of ``benchmarks/quality.py``: ``configs/<row>_mnist.py`` with
   the quality protocol's settings (pythae's MLP 784-512-16, batch 100, 6,000 steps at a constant
-  learning rate), so an entry scores what its row of the README's quality table scores (the runs
+  learning rate), so an entry scores what its row of the quality table in docs/results.md scores (the runs
   are the same run: ``--workdir`` defaults to ``quality.py``'s, whose finished rows are reused);
 * ``<row>_digits`` for every ``configs/<row>_digits.py`` as it is: the no-download demo.
 
@@ -16,7 +16,7 @@ Each entry is trained by ``python -m vegan_tf.train`` in a subprocess (unless it
 finished run), then ``vegan_tf.pretrained.ship`` copies the export, ``model.keras``, config and
 metrics into ``saved_models/<entry>`` and writes the model card with the command below, this
 machine and the wall time. ``saved_models/models.config`` is rewritten and the zoo table printed
-and written into ``saved_models/README.md`` and the top-level README (between ``MARKERS``).
+and written into ``saved_models/README.md`` and ``docs/zoo.md`` (between ``MARKERS``).
 
 An auto-encoder whose workdir holds quality.py's sampler runs (``metrics-<kind>.json``, and
 ``metrics-<kind>-mean.json`` on mean codes) ships with its best latent sampler and codes: the one whose samples are closest (FD) to held-out training images,
@@ -157,12 +157,12 @@ def main():
         print(f"{entry}: shipped to {os.path.join(args.out, entry)}", file=sys.stderr, flush=True)
     table = pretrained.zoo_table(args.out)
     print(table)
-    for readme in (os.path.join(args.out, "README.md"), os.path.join(harness.ROOT, "README.md")):
-        if os.path.abspath(args.out) == os.path.join(harness.ROOT, "saved_models") and replace_table(readme, table):
-            print(f"Updated the zoo table of {readme}", file=sys.stderr)
+    for page in (os.path.join(args.out, "README.md"), os.path.join(harness.ROOT, "docs", "zoo.md")):
+        if os.path.abspath(args.out) == os.path.join(harness.ROOT, "saved_models") and replace_table(page, table):
+            print(f"Updated the zoo table of {page}", file=sys.stderr)
 
 
-#: The zoo table of a README sits between these lines; ``main`` rewrites it.
+#: The zoo table of saved_models/README.md and docs/zoo.md sits between these lines; ``main`` rewrites it.
 MARKERS = ("<!-- zoo table: written by benchmarks/zoo.py -->", "<!-- end of zoo table -->")
 
 
