@@ -15,12 +15,15 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+#: The public API: what a user's program or a recipe of their own imports. The binaries' internals
+#: (``cli``, ``workdir``, ``callbacks``, ``optimizers``, ``_startup``, ``_moved``) are left out.
 MODULES = ("costs", "divergences", "ot", "distribute", "networks", "models", "samplers", "data", "metrics", "export",
-           "pretrained", "workdir", "config", "train", "evaluate", "visualize")
+           "pretrained", "config", "train", "evaluate", "visualize")
 HEADER = """# API reference
 
 Generated from the docstrings by `python docs/make_api.py`; do not edit by hand. For a guided
-tour, see the [tutorial](tutorial.md).
+tour, see the [tutorial](tutorial.md). This is the public API; the modules behind the binaries
+(`cli`, `workdir`, `callbacks`, `optimizers`) may change without notice.
 """
 
 
