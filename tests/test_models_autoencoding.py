@@ -167,6 +167,40 @@ def test_aae_step_runs_three_phases():
     assert float(logs["loss"]) == pytest.approx(float(logs["reconstruction"]) + float(logs["penalty"]), rel=1e-6)
 
 
+
+@pytest.mark.parametrize("kind", ["deterministic", "gaussian", "implicit"])
+def test_aae_shares_one_encoder_forward_and_takes_the_phased_step(kind):
+    """Two steps of the AAE (one encoder forward for the discriminator's and the encoder's phases) leave every
+    weight and optimizer slot where the generic loop leaves them (three phases, each coding afresh)."""
+    from vegan_tf.models.base import GenerativeModel
+
+    def aae():
+        keras.utils.set_random_seed(3)
+        model = models.AAE(*nets(kind, noise_dim=2 if kind == "implicit" else 0), latent_critic(), lam=2.0, seed=1)
+        model.compile(optimizer="adam", adversary_optimizer="adam", generator_optimizer="adam")
+        return model
+
+    shared, phased = aae(), aae()
+    calls = {"shared": 0, "phased": 0}
+    for model, name in ((shared, "shared"), (phased, "phased")):
+        forward = model.encoder.call
+
+        def counted(*args, _forward=forward, _name=name, **kwargs):
+            calls[_name] += 1
+            return _forward(*args, **kwargs)
+
+        model.encoder.call = counted
+    for step in range(2):
+        x = tf.random.stateless_uniform((N, *SHAPE), seed=[4, step])
+        a = shared.train_step(x)
+        b = phased.record(GenerativeModel.run_updates(phased, x, True))
+        for key in a:
+            assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-5, abs=1e-6), key
+    assert calls == {"shared": 2 * 2, "phased": 3 * 2}
+    for u, v in zip(shared.weights + [w for o in shared.player_optimizers().values() for w in o.variables],
+                    phased.weights + [w for o in phased.player_optimizers().values() for w in o.variables]):
+        np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+
 # ------------------------------------------------------------------------ VAE
 @pytest.mark.parametrize("likelihood, training", [("bernoulli", True), ("gaussian", True), ("bernoulli", False)])
 def test_vae_elbo_and_kl_match_numpy(likelihood, training):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import keras
 
-from vegan_tf.models.base import Update
+import tensorflow as tf
+
+from vegan_tf import distribute
+from vegan_tf.models.base import Batch, Update
 from vegan_tf.models.pot import POT
 
 
@@ -21,7 +24,8 @@ class AAE(POT):
     3. regularisation, generator: the encoder descends −λ E log D(Z̃)          (``generator_optimizer``).
 
     The encoder may be deterministic, Gaussian or implicit (Sec. 2's three posteriors); all
-    phases of one step use the same encoder noise.
+    phases of one step use the same encoder noise, and the two regularisation phases share one
+    forward of the encoder (``run_updates``).
 
     **AAE is POT-GAN** (Bousquet et al. 2017, Sec. 4; Tolstikhin et al. 2018, Sec. 3): the
     auto-encoder's losses of the phases sum to the objective E c(X, G(Z̃)) − λ E log D(Z̃) that
@@ -56,9 +60,39 @@ class AAE(POT):
     def prepare(self, x, training):
         return {}  # every phase codes with the encoder as the previous phase left it
 
+    def run_updates(self, x, training):
+        """The three phases, with one encoder forward for both regularisation phases.
+
+        The discriminator's phase does not change the encoder, so the codes of the encoder as the
+        reconstruction phase left it serve both: the discriminator's update sees them without
+        gradient, then the encoder's adversarial loss is taken on the same forward, with the updated
+        discriminator, under a tape opened before the discriminator's update (and paused during it).
+        The values and gradients are those of the phases run one after the other, each coding
+        afresh (the generic loop, ``GenerativeModel.run_updates``; a test compares the two), at two
+        encoder forwards a step instead of three. An encoder with batch norm moves its moving
+        statistics once for the two phases instead of twice.
+        """
+        if not training:
+            return super().run_updates(x, training)
+        reconstruction, adversary, generator = self.updates
+        logs = dict(self.apply_update(reconstruction, Batch(x, training)))
+        variables = self.player_variables(generator.player)
+        with tf.GradientTape() as tape:
+            codes = self.posterior(x, training, self.divergence.posterior_draws)
+            with tape.stop_recording():
+                shared = {"codes": tf.stop_gradient(self.divergence.adversary_codes(codes))}
+                logs.update(self.apply_update(adversary, Batch(x, training, shared)))
+            loss, generator_logs = self.method(generator.loss)(Batch(x, training, {"encoder_codes": codes}))
+            scaled = distribute.scaled(loss)
+        self.player_optimizers()[generator.player].apply(tape.gradient(scaled, variables), variables)
+        return self.summarize({**logs, **generator_logs})
+
     def generator_terms(self, batch):
-        """Phase 2b: the encoder's adversarial term λ · (−E log D(Z̃))."""
-        penalty = self.divergence.penalty(self, batch.x, self.posterior(batch.x, batch.training), batch.training)
+        """Phase 2b: the encoder's adversarial term λ · (−E log D(Z̃)) (on ``batch.shared["encoder_codes"]`` if given)."""
+        codes = batch.shared.get("encoder_codes")
+        if codes is None:
+            codes = self.posterior(batch.x, batch.training, self.divergence.posterior_draws)
+        penalty = self.divergence.penalty(self, batch.x, codes, batch.training)
         return self.lam * penalty, {"penalty": penalty}
 
     def summarize(self, logs):
