@@ -17,7 +17,7 @@ Chosen on benchmarks/quality.py's protocol (MLP 784-512-16 generator and cost ne
 * with the pixel term w = 0.1, 1, 10, 30, 100: 128, 131, 103, 95.4 (0.81 / 0.35), 130;
 * w = 30 with epsilon 0.1 instead of 0.01: 95.4 (0.83 / 0.22), at a marginal error of 1e-4 after
   100 iterations where epsilon 0.01 left 0.32, and twice the steps per second: kept;
-* w = 30 with 2 or 5 cost-network updates per step: no better (5: 118); batch 400: 88.6 (0.79 /
+* w = 30 with 2 or 5 cost-network updates per step: 97.7, 118; batch 400: 88.6 (0.79 /
   0.44) at a tenth of the steps per second; w = 10 with epsilon 0.05, a generator at 3e-4 or a
   cost network at 3e-3: 111-113.
 """
