@@ -402,3 +402,17 @@ def test_two_binaries_started_together_on_a_new_workdir_one_trains(tmp_path):
     winner = 0 if jobs[0].returncode == 0 else 1
     assert f"PID {jobs[winner].pid} on host" in errors[1 - winner]
     assert json.loads((tmp_path / "metrics.json").read_text())["step"] == 2000
+
+
+def test_a_config_the_run_cannot_take_stops_the_binary_with_its_message_alone(tmp_path):
+    """A failed check before training is a one-line error naming the key and the fix, not a traceback."""
+    done = run_binary(tmp_path / "run", "--config.train.num_steps=7", "--config.train.steps_per_epoch=5")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        "vegan-train: train.num_steps (7) must be a multiple of train.steps_per_epoch (5): checkpoints are written "
+        "at epoch ends.")
+    assert "Traceback" not in done.stderr and not (tmp_path / "run").exists()
+    done = run_binary(tmp_path / "run", "--config.model.kernel=cosine")  # refused when the model is built
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1].startswith("vegan-train: Unknown MMD kernel 'cosine'")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())

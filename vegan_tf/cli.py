@@ -140,7 +140,7 @@ def run_train():
 def _train_main():
     from absl import flags
 
-    from vegan_tf import __version__, train, workdir
+    from vegan_tf import __version__, data, train, workdir
 
     FLAGS = flags.FLAGS
     if FLAGS.list_configs:
@@ -154,7 +154,8 @@ def _train_main():
           f"of batch {config.data.batch_size}, workdir {FLAGS.workdir}")
     try:
         train.train_and_evaluate(config, FLAGS.workdir, overwrite_config=FLAGS.overwrite_config)
-    except (workdir.ConfigMismatchError, workdir.WorkdirLockedError) as e:
+    except (workdir.ConfigError, workdir.ConfigMismatchError, workdir.WorkdirLockedError, workdir.CheckpointError,
+            data.DatasetNotFoundError) as e:  # a check before training failed and nothing was written: no traceback
         sys.exit(f"vegan-train: {e}")
     except train.Preempted as e:
         print(f"vegan-train: {e}", file=sys.stderr)

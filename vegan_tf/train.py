@@ -98,8 +98,8 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
     ``workdir/metrics.json`` (an empty dict on a non-chief worker).
 
     Raises:
-      ValueError, DatasetNotFoundError, workdir.ConfigMismatchError, workdir.WorkdirLockedError,
-        CheckpointError: a check failed; nothing was written.
+      workdir.ConfigError (a ValueError), DatasetNotFoundError, workdir.ConfigMismatchError,
+        workdir.WorkdirLockedError, CheckpointError: a check failed; nothing was written.
       NonFiniteLossError: the loss diverged; the last good checkpoint and any export are kept.
       Preempted: SIGTERM arrived during training; the step reached is checkpointed.
     """

@@ -58,6 +58,10 @@ class WorkdirLockedError(RuntimeError):
     """Another training process writes the workdir (its lock file names it)."""
 
 
+class ConfigError(ValueError):
+    """A config the run cannot take (a value, the data it names, the model it builds); the message names the fix."""
+
+
 # ------------------------------------------------------------------ checks (read only)
 def _is_int(value, low):
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
@@ -88,19 +92,19 @@ def check_config(config):
     ]
     for key, value, ok, expected in checks:
         if not ok:
-            raise ValueError(f"config.{key} is {value!r}; it must be {expected}.")
+            raise ConfigError(f"config.{key} is {value!r}; it must be {expected}.")
     if t.num_steps % t.steps_per_epoch:
-        raise ValueError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
+        raise ConfigError(f"train.num_steps ({t.num_steps}) must be a multiple of train.steps_per_epoch "
                          f"({t.steps_per_epoch}): checkpoints are written at epoch ends.")
     models.default_config(config.model.name)  # an unknown model name is a ValueError that lists the names
     check_sampler_config(config)
     if t.get("jit_compile", "auto") == "on":  # what GenerativeModel.compile refuses, before anything is built
         reason = models.xla_unsupported(config.model)
         if reason:
-            raise ValueError(f"config.train.jit_compile='on' is not possible with {config.model.name} ({reason}); "
+            raise ConfigError(f"config.train.jit_compile='on' is not possible with {config.model.name} ({reason}); "
                              f"use 'auto' or 'off'.")
         if t.strategy in ("mirrored", "multi_worker"):
-            raise ValueError(f"config.train.jit_compile='on' is not possible with strategy {t.strategy!r} (Keras "
+            raise ConfigError(f"config.train.jit_compile='on' is not possible with strategy {t.strategy!r} (Keras "
                              f"does not compile its cross-replica updates); use 'auto' or 'off'.")
 
 
@@ -111,12 +115,12 @@ def check_sampler_config(config):
         return
     cls = samplers.sampler_class(s.kind)
     if s.codes not in models.SAMPLER_CODES:
-        raise ValueError(f"config.sampler.codes is {s.codes!r}; it must be one of {models.SAMPLER_CODES}.")
+        raise ConfigError(f"config.sampler.codes is {s.codes!r}; it must be one of {models.SAMPLER_CODES}.")
     if not _is_int(s.fit_examples, 2):
-        raise ValueError(f"config.sampler.fit_examples is {s.fit_examples!r}; it must be an int >= 2.")
+        raise ConfigError(f"config.sampler.fit_examples is {s.fit_examples!r}; it must be an int >= 2.")
     cls.validate(**s.get(s.kind, {}))
     if cls.needs_fit and "encoder" not in models.MODELS[config.model.name].network_roles:
-        raise ValueError(f"config.sampler.kind={s.kind!r} needs an encoder's codes to fit; {config.model.name} has "
+        raise ConfigError(f"config.sampler.kind={s.kind!r} needs an encoder's codes to fit; {config.model.name} has "
                          f"no encoder and samples its prior: use --config.sampler.kind=prior.")
 
 
@@ -133,11 +137,11 @@ def check_data(config):
         for split in ("train", "test"):
             data.get_dataset(source, split, shuffle=False, limit=1)
     if info.num_train is not None and info.num_train < config.data.batch_size:
-        raise ValueError(f"The train split of {name!r} holds {info.num_train} examples, fewer than one batch of "
+        raise ConfigError(f"The train split of {name!r} holds {info.num_train} examples, fewer than one batch of "
                          f"data.batch_size={config.data.batch_size} (incomplete batches are dropped): there is "
                          f"nothing to train on. Check the data, or lower --config.data.batch_size.")
     if info.num_test == 0:
-        raise ValueError(f"The test split of {name!r} is empty: the run's evaluation needs test examples.")
+        raise ConfigError(f"The test split of {name!r} is empty: the run's evaluation needs test examples.")
     return info
 
 
@@ -325,12 +329,17 @@ def build_model(config, strategy=None):
     info = data.dataset_info(data.source(config.data))
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
-        model = models.build(config.model, info.shape)
-        if config.get("sampler") is not None:
-            model.set_sampler(config.sampler.kind, **config.sampler.get(config.sampler.kind, {}))
-        model.compile(**optimizers.make_optimizers(config, model),
-                      steps_per_execution=config.train.get("steps_per_execution", 0) or None,
-                      jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
+        try:
+            model = models.build(config.model, info.shape)
+            if config.get("sampler") is not None:
+                model.set_sampler(config.sampler.kind, **config.sampler.get(config.sampler.kind, {}))
+            model.compile(**optimizers.make_optimizers(config, model),
+                          steps_per_execution=config.train.get("steps_per_execution", 0) or None,
+                          jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
+        except ConfigError:
+            raise
+        except ValueError as e:  # a model or optimizer setting of the config it cannot take
+            raise ConfigError(str(e)) from e
     return model
 
 
