@@ -167,7 +167,6 @@ def test_aae_step_runs_three_phases():
     assert float(logs["loss"]) == pytest.approx(float(logs["reconstruction"]) + float(logs["penalty"]), rel=1e-6)
 
 
-
 @pytest.mark.parametrize("kind", ["deterministic", "gaussian", "implicit"])
 def test_aae_shares_one_encoder_forward_and_takes_the_phased_step(kind):
     """Two steps of the AAE (one encoder forward for the discriminator's and the encoder's phases) leave every
@@ -200,6 +199,7 @@ def test_aae_shares_one_encoder_forward_and_takes_the_phased_step(kind):
     for u, v in zip(shared.weights + [w for o in shared.player_optimizers().values() for w in o.variables],
                     phased.weights + [w for o in phased.player_optimizers().values() for w in o.variables]):
         np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+
 
 # ------------------------------------------------------------------------ VAE
 @pytest.mark.parametrize("likelihood, training", [("bernoulli", True), ("gaussian", True), ("bernoulli", False)])

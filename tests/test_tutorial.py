@@ -37,7 +37,7 @@ def test_api_reference_is_up_to_date():
 
 
 def test_the_package_cites_only_files_that_ship_with_it():
-    """A docstring's ``NAME.md`` or ``path/file.py`` reference names a file of this repository."""
+    """Every ``NAME.md`` or ``path/NAME.md`` the package's text names is a file of this repository."""
     cited = set()
     for path in (REPO / "vegan_tf").rglob("*.py"):
         cited |= {(path, m) for m in re.findall(r"\b([\w/]+\.md)\b", path.read_text())}

@@ -62,6 +62,22 @@ class ConfigError(ValueError):
     """A config the run cannot take (a value, the data it names, the model it builds); the message names the fix."""
 
 
+@contextlib.contextmanager
+def _config_errors():
+    """Makes a ``ValueError`` raised inside a ``ConfigError``: what a check or a build refuses is the config's fault.
+
+    Used as a decorator of the functions that read a config (``check_config``, ``check_data``,
+    ``build_model``), so that the errors of the modules they call (an unknown model or sampler, a
+    setting the model refuses) reach the binary as the one-line errors it prints.
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
 # ------------------------------------------------------------------ checks (read only)
 def _is_int(value, low):
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
@@ -71,6 +87,7 @@ def _is_int(value, low):
 JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
 
 
+@_config_errors()
 def check_config(config):
     """Raises ``ValueError`` for a setting no run can train with (a step count ≤ 0, an empty batch, ...)."""
     t = config.train
@@ -124,6 +141,7 @@ def check_sampler_config(config):
                          f"no encoder and samples its prior: use --config.sampler.kind=prior.")
 
 
+@_config_errors()
 def check_data(config):
     """The ``DatasetInfo`` of ``config.data`` once both splits are found to be there, non-empty and of one shape.
 
@@ -324,22 +342,18 @@ def locked(directory):
 
 
 # ------------------------------------------------------------------ config, model, checkpoints
+@_config_errors()
 def build_model(config, strategy=None):
     """The compiled model of ``config`` (inside ``strategy``'s scope when given)."""
     info = data.dataset_info(data.source(config.data))
     scope = strategy.scope() if strategy is not None else tf.distribute.get_strategy().scope()
     with scope:
-        try:
-            model = models.build(config.model, info.shape)
-            if config.get("sampler") is not None:
-                model.set_sampler(config.sampler.kind, **config.sampler.get(config.sampler.kind, {}))
-            model.compile(**optimizers.make_optimizers(config, model),
-                          steps_per_execution=config.train.get("steps_per_execution", 0) or None,
-                          jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
-        except ConfigError:
-            raise
-        except ValueError as e:  # a model or optimizer setting of the config it cannot take
-            raise ConfigError(str(e)) from e
+        model = models.build(config.model, info.shape)
+        if config.get("sampler") is not None:
+            model.set_sampler(config.sampler.kind, **config.sampler.get(config.sampler.kind, {}))
+        model.compile(**optimizers.make_optimizers(config, model),
+                      steps_per_execution=config.train.get("steps_per_execution", 0) or None,
+                      jit_compile=JIT_COMPILE[config.train.get("jit_compile", "auto")])
     return model
 
 
