@@ -13,7 +13,7 @@ Entries:
 * ``<row>_digits`` for every ``configs/<row>_digits.py`` as it is: the no-download demo.
 
 Each entry is trained by ``python -m vegan_tf.train`` in a subprocess (unless its workdir holds a
-finished run), then ``vegan_tf.pretrained.ship`` copies the export, ``model.keras``, config and
+finished run), then ``vegan_tf.workdir.shipping.ship`` copies the export, ``model.keras``, config and
 metrics into ``saved_models/<entry>`` and writes the model card with the command below, this
 machine and the wall time. ``saved_models/models.config`` is rewritten and the zoo table printed
 and written into ``saved_models/README.md`` and ``docs/zoo.md`` (between ``MARKERS``).
@@ -128,7 +128,7 @@ def main():
     args = parser.parse_args()
     args.workdir, args.out = os.path.abspath(args.workdir), os.path.abspath(args.out)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from vegan_tf import pretrained
+    from vegan_tf.workdir import shipping
 
     table = entries(args.data)
     chosen = args.entries.split(",") if args.entries else [e for e in table if args.data or e.endswith("_digits")]
@@ -153,9 +153,9 @@ def main():
             subprocess.run(argv, cwd=harness.ROOT, check=True, stdout=subprocess.DEVNULL)
             keep_training_time(workdir)
             notes = samplers_note(best, tried)
-        pretrained.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine, notes=notes)
+        shipping.ship(workdir, entry, root=args.out, command=shown(argv, args.data), machine=machine, notes=notes)
         print(f"{entry}: shipped to {os.path.join(args.out, entry)}", file=sys.stderr, flush=True)
-    table = pretrained.zoo_table(args.out)
+    table = shipping.zoo_table(args.out)
     print(table)
     for page in (os.path.join(args.out, "README.md"), os.path.join(harness.ROOT, "docs", "zoo.md")):
         if os.path.abspath(args.out) == os.path.join(harness.ROOT, "saved_models") and replace_table(page, table):

@@ -93,6 +93,35 @@ def test_no_import_circle_among_the_package_modules():
     assert _cycle(_package_graph(graph)) is None
 
 
+#: The layers of docs/design.md's drawing, top down; a module imports from its own layer and the ones below.
+LAYERS = {
+    "binaries": {"vegan_tf.cli"},
+    "experiment": {"vegan_tf.train", "vegan_tf.evaluate", "vegan_tf.callbacks", "vegan_tf.workdir", "vegan_tf.config"},
+    "serving": {"vegan_tf.export", "vegan_tf.pretrained"},
+    "models": {"vegan_tf.models"},
+    "core": {"vegan_tf.costs", "vegan_tf.divergences", "vegan_tf.ot", "vegan_tf.distribute", "vegan_tf.networks",
+             "vegan_tf.samplers", "vegan_tf.optimizers", "vegan_tf.data", "vegan_tf.metrics", "vegan_tf.visualize",
+             "vegan_tf._moved", "vegan_tf._startup", "vegan_tf._shipped"},
+}
+
+
+def _layer(module):
+    top = ".".join(module.split(".")[:2])
+    rank = [i for i, modules in enumerate(LAYERS.values()) if top in modules]
+    assert rank, f"{module} is in no layer of tests/test_layout.py's LAYERS (and of docs/design.md's drawing)"
+    return rank[0]
+
+
+def test_imports_run_down_the_layers_of_the_design_drawing():
+    """binaries -> experiment -> serving -> models -> core; the names kept for 0.2 (``_moved``) resolve lazily and
+    are left out, as is the ``vegan_tf`` root package."""
+    graph = import_graph()
+    graph.pop("vegan_tf")
+    upward = sorted(f"{m} imports {t}" for m, targets in graph.items() for t in targets
+                    if t != "vegan_tf" and _layer(t) < _layer(m))
+    assert upward == []
+
+
 def test_the_circle_finder_finds_a_circle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import REPO
 from vegan_tf import export, pretrained, train, workdir
+from vegan_tf.workdir import shipping
 from zoo import assert_weights_close, digits_batches, tiny_config, tiny_model
 
 SHIPPED = pretrained.available(REPO / "saved_models")
@@ -142,10 +143,10 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
     train.train_and_evaluate(config, str(run))
     root = tmp_path / "saved_models"
     with pytest.raises(FileNotFoundError, match="config.json is missing: ship a workdir of a finished"):
-        pretrained.ship(tmp_path / "nothing", "tiny_digits", root=root, command="python -m vegan_tf.train ...")
+        shipping.ship(tmp_path / "nothing", "tiny_digits", root=root, command="python -m vegan_tf.train ...")
     assert not root.exists() or not list(root.iterdir())  # a failed ship writes nothing
 
-    entry = pretrained.ship(run, "tiny_digits", root=root, command="python -m vegan_tf.train --config=X",
+    entry = shipping.ship(run, "tiny_digits", root=root, command="python -m vegan_tf.train --config=X",
                             machine="a test machine")
     assert sorted(p.name for p in entry.iterdir()) == ["4", "README.md", "config.json", "metrics.json", "model.keras"]
     card = json.loads((entry / "metrics.json").read_text())
@@ -154,7 +155,7 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
     assert "python -m vegan_tf.train --config=X" in readme and "a test machine" in readme
     assert pretrained.available(root)["tiny_digits"]["fd"] == card["fd"]
     assert 'name: "tiny_digits"' in (root / pretrained.SERVING_CONFIG).read_text()
-    assert "| `tiny_digits` | wae_mmd | digits | 4 |" in pretrained.zoo_table(root)
+    assert "| `tiny_digits` | wae_mmd | digits | 4 |" in shipping.zoo_table(root)
 
     loaded = pretrained.load_model("tiny_digits", root=root)  # the trained weights, no optimizer state
     trained, _ = workdir.load(str(run))
@@ -167,7 +168,7 @@ def test_ship_makes_a_finished_workdir_a_zoo_entry(tmp_path):
 
     shutil.rmtree(run / "export")  # shipping again from a workdir that cannot be shipped keeps the entry
     with pytest.raises(FileNotFoundError, match="export has no version"):
-        pretrained.ship(run, "tiny_digits", root=root)
+        shipping.ship(run, "tiny_digits", root=root)
     assert (entry / "4" / "saved_model.pb").is_file() and (entry / "model.keras").is_file()
 
 
@@ -180,7 +181,7 @@ def test_a_shipped_entry_keeps_its_fitted_latent_sampler(tmp_path):
     config.sampler.kind, config.sampler.gmm.components = "gmm", 2
     train.train_and_evaluate(config, str(run))  # the mixture fitted to the finished run: export version 5
     root = tmp_path / "saved_models"
-    entry = pretrained.ship(run, "tiny_gmm", root=root)
+    entry = shipping.ship(run, "tiny_gmm", root=root)
     assert sorted(p.name for p in entry.iterdir()) == ["5", "README.md", "config.json", "metrics.json", "model.keras"]
     readme = (entry / "README.md").read_text()
     assert "`gmm` latent sampler fitted to" in readme and "prior draws: fd" in readme
@@ -231,10 +232,16 @@ def test_a_shipped_npz_run_keeps_only_the_files_name_and_evaluate_asks_for_the_d
     config.model.pretrain_encoder, config.model.hidden = False, (16,)
     config.train.num_steps, config.train.steps_per_epoch, config.train.eval_samples = 2, 2, 32
     train.train_and_evaluate(config, str(tmp_path / "run"))
-    entry = pretrained.ship(tmp_path / "run", "npz_digits", root=tmp_path / "zoo")
+    entry = shipping.ship(tmp_path / "run", "npz_digits", root=tmp_path / "zoo")
     assert json.loads((entry / "config.json").read_text())["data"]["name"] == "mydigits.npz"
     monkeypatch.setenv("VEGAN_TF_SAVED_MODELS", str(tmp_path / "zoo"))
     with pytest.raises(ValueError, match=r"trained on 'mydigits.npz', which is not on this machine: pass --data"):
         evaluate.load_target("npz_digits")
     _, name, _ = evaluate.load_target("npz_digits", data_name=str(path))
     assert str(name) == str(path)
+
+
+def test_the_shipping_names_of_0_2_forward_from_pretrained_with_a_deprecation_warning():
+    for name in ("ship", "model_card", "zoo_table"):
+        with pytest.warns(DeprecationWarning, match=f"vegan_tf.workdir.shipping.{name}"):
+            assert getattr(pretrained, name) is getattr(shipping, name)

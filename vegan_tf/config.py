@@ -39,7 +39,7 @@ from __future__ import annotations
 import ml_collections
 from ml_collections import config_dict
 
-from vegan_tf import _moved
+from vegan_tf import _moved, _shipped
 
 __getattr__ = _moved.moved(__name__, {"SCHEDULES": "vegan_tf.optimizers:SCHEDULES"})
 
@@ -125,19 +125,9 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None, **setting
     return c
 
 
-def _tuples(value):
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
-
-
 def from_json(text: str) -> ml_collections.ConfigDict:
     """The config a workdir's ``config.json`` holds (lists become tuples again)."""
-    import json
-
-    return ml_collections.ConfigDict(_tuples(json.loads(text)))
+    return _shipped.config_from_json(text)
 
 
 def from_file(path) -> ml_collections.ConfigDict:

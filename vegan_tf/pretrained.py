@@ -24,29 +24,14 @@ files missing) is refused with :class:`DamagedEntryError`, which says what is wr
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import sys
 import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-
-def shipped_dirs(folder):
-    """A top-level folder of the repository (``saved_models``, ``configs``): in the source checkout, then
-    where ``pip install`` copies it (``<prefix>/share/vegan_tf/<folder>``, see setup.py)."""
-    checkout = pathlib.Path(__file__).resolve().parents[1]
-    return [checkout / folder, pathlib.Path(sys.prefix) / "share" / "vegan_tf" / folder]
-
-
-def roots(root=None):
-    """Where shipped SavedModels are looked for, in order: `root`, $VEGAN_TF_SAVED_MODELS, the checkout, the install."""
-    if root:
-        yield pathlib.Path(root)
-    if os.environ.get("VEGAN_TF_SAVED_MODELS"):
-        yield pathlib.Path(os.environ["VEGAN_TF_SAVED_MODELS"])
-    yield from shipped_dirs("saved_models")
+from vegan_tf import _moved
+from vegan_tf._shipped import roots, shipped_dirs  # noqa: F401 - part of this module's API
 
 
 def versions(base):
@@ -58,7 +43,7 @@ def versions(base):
 HEADLINE_METRICS = ("fd", "kid", "precision", "recall")
 
 
-def _entries_in(directory):
+def entries_in(directory):
     """``{name: path}`` of the generator entries of one directory: the folders with a version subdirectory."""
     directory = pathlib.Path(directory)
     if not directory.is_dir():
@@ -71,7 +56,7 @@ def _entries(root=None):
     """``{name: path}`` of the generator entries of every place searched, sorted; the first place wins a name."""
     found = {}
     for r in roots(root):
-        for name, path in _entries_in(r).items():
+        for name, path in entries_in(r).items():
             found.setdefault(name, path)
     return dict(sorted(found.items()))
 
@@ -189,7 +174,7 @@ def _find(name, root):
     return entries[name]
 
 
-_REPAIR = "copy the entry again from a vegan_tf checkout, or ship it again from its workdir (pretrained.ship)"
+_REPAIR = "copy the entry again from a vegan_tf checkout, or ship it again from its workdir (benchmarks/zoo.py)"
 
 
 def load(name, root=None, version=None):
@@ -254,9 +239,10 @@ def load_model(name, root=None):
     _check_keras_file(name, path)
     model = keras.saving.load_model(str(path))
     if not getattr(model, "compiled", False) and (base / "config.json").is_file():
-        from vegan_tf import config as config_lib, optimizers
+        from vegan_tf import optimizers
+        from vegan_tf._shipped import config_from_json
 
-        model.compile(**optimizers.make_optimizers(config_lib.from_json((base / "config.json").read_text()), model))
+        model.compile(**optimizers.make_optimizers(config_from_json((base / "config.json").read_text()), model))
     return model
 
 
@@ -279,7 +265,7 @@ def serving_config(root=None, base_path_prefix="/models"):
       base_path_prefix: where the server sees that directory.
     """
     prefix = base_path_prefix.rstrip("/")
-    names = list(_entries_in(_zoo_dir(root)))
+    names = list(entries_in(zoo_dir(root)))
     blocks = "".join(f"  config {{\n    name: \"{name}\"\n    base_path: \"{prefix}/{name}\"\n"
                      f"    model_platform: \"tensorflow\"\n  }}\n" for name in names)
     return f"model_config_list {{\n{blocks}}}\n"
@@ -287,161 +273,17 @@ def serving_config(root=None, base_path_prefix="/models"):
 
 def write_serving_config(root=None, base_path_prefix="/models"):
     """Writes :func:`serving_config` to ``<root>/models.config`` and returns its path (run it after adding an entry)."""
-    path = _zoo_dir(root) / SERVING_CONFIG
+    path = zoo_dir(root) / SERVING_CONFIG
     path.write_text(serving_config(root, base_path_prefix))
     return path
 
 
-def _zoo_dir(root):
+def zoo_dir(root):
     directory = pathlib.Path(root) if root else next((r for r in roots() if r.is_dir()), None)
     if directory is None or not directory.is_dir():
         raise FileNotFoundError(f"No saved_models/ directory at {directory or ', '.join(map(str, roots()))}.")
     return directory
 
 
-# -------------------------------------------------------------------- shipping
-#: Keys of a workdir's ``metrics.json`` that name files of the machine it ran on (left out of a card).
-_LOCAL_KEYS = ("files",)
-
-
-def ship(workdir, name, root=None, command="", machine="", notes=""):
-    """Makes a finished training workdir the zoo entry ``<root>/<name>``; returns the entry's path.
-
-    The entry holds the run's export (the newest ``<version>/`` of the step of ``metrics.json`` and the
-    latent sampler of ``config.json``), ``model.keras`` (the trained model,
-    uncompiled: without the optimizers' state, a third of the size; ``load_model`` compiles it with
-    the run's optimizers, so ``fit`` continues from fresh moments as a preset does),
-    the run's ``config.json`` and ``metrics.json`` (without the paths of the machine it ran on: a
-    ``.npz`` data file keeps its name only), and
-    ``README.md``: the model card with ``command`` (the training command), ``machine``, the
-    steps, wall time and metrics, and ``notes``. ``models.config`` of ``root`` is written again.
-
-    Everything is checked and built in a temporary folder beside the entry before the entry is
-    replaced, so a failure leaves the zoo as it was.
-
-    Raises:
-      FileNotFoundError: the workdir lacks its config, metrics, checkpoint or export.
-    """
-    import shutil
-    import tempfile
-
-    from vegan_tf import data, models
-    from vegan_tf import workdir as workdir_lib
-    from vegan_tf.data import arrays
-
-    source = pathlib.Path(workdir)
-    for needed in ("config.json", "metrics.json"):
-        if not (source / needed).is_file():
-            raise FileNotFoundError(f"{source / needed} is missing: ship a workdir of a finished training run.")
-    exported = versions(source / "export") if (source / "export").is_dir() else []
-    if not exported:
-        raise FileNotFoundError(f"{source}/export has no version: train with --config.train.export=True.")
-    from vegan_tf import export
-
-    metrics = json.loads((source / "metrics.json").read_text())
-    trained, config = workdir_lib.load(str(source))
-    sampler, fit = export.sampler_settings(trained.sampler), workdir_lib.sampler_fit(config)
-    exported = [v for v in exported  # the exports of the run's step and latent sampler, fitted as its config says
-                if export.made_by(str(source / "export" / str(v)), metrics.get("step"), sampler, fit)]
-    if not exported:
-        raise ValueError(f"{source}/export has no version of step {metrics.get('step')} with the {sampler['kind']!r} "
-                         f"latent sampler of its config.json: run the training binary on the workdir again (it "
-                         f"exports it), or evaluate the workdir again (python -m vegan_tf.evaluate).")
-    bare = models.build(config.model, data.dataset_info(data.source(config.data)).shape)  # uncompiled: no optimizer state
-    bare.build()
-    bare.set_weights(trained.get_weights())
-    bare.set_sampler(trained.sampler)  # the fitted latent sampler, saved with the model
-
-    zoo = pathlib.Path(root) if root else _zoo_dir(None)
-    zoo.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}-", dir=zoo))
-    try:
-        shutil.copytree(source / "export" / str(exported[0]), staging / str(exported[0]))
-        bare.save(str(staging / "model.keras"))
-        shipped = json.loads((source / "config.json").read_text())
-        trained_on = str(shipped["data"]["name"])
-        if arrays.is_npz(trained_on) or data.is_folder(trained_on):  # of the training machine: keep its name only
-            shipped["data"]["name"] = pathlib.Path(arrays.path_of(trained_on)).name
-        (staging / "config.json").write_text(json.dumps(shipped, indent=2) + "\n")
-        card_metrics = {k: v for k, v in metrics.items() if k not in _LOCAL_KEYS}
-        (staging / "metrics.json").write_text(json.dumps(card_metrics, indent=2) + "\n")
-        (staging / "README.md").write_text(model_card(name, config, card_metrics, command, machine, notes))
-        target = zoo / name
-        if target.exists():
-            old = zoo / f".{name}-old"
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    write_serving_config(zoo)
-    return target
-
-
-def _size_mb(path):
-    return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file()) / 2**20
-
-
-def model_card(name, config, metrics, command="", machine="", notes=""):
-    """The README of a zoo entry: what it is, how it was trained, how it scores, how to use it."""
-    m = config.model
-    net = (f"MLP {'-'.join(map(str, m.hidden))}" if m.arch == "mlp" else f"conv {m.get('filters', '')} / "
-           f"decoder {m.get('decoder_filters', '')}") + f", d_z = {m.latent_dim}"
-    rows = [(key, metrics[key]) for key in ("fd", "kid", "kid_std", "precision", "recall", "density", "coverage",
-                                            "relative_sharpness", "held_out_fd", "test_reconstruction_l2sq",
-                                            "reconstruction_fd", "latent_mmd")
-            if key in metrics]
-    rows += [(f"prior draws: {key}", value) for key, value in metrics.get("prior", {}).items() if key in ("fd", "kid")]
-    table = "\n".join(f"| {key} | {value:.4g} |" for key, value in rows)
-    fit = metrics.get("sampler")
-    sampler = (f"Samples decode the codes of a `{fit['kind']}` latent sampler fitted to {fit.get('num_codes')} codes "
-               f"({fit.get('codes')}) of training images in {fit.get('fit_time_s')} s"
-               + (f", {fit['components']} components" if "components" in fit else "") + "; the prior's scores "
-               f"are beside its own." if fit else "Samples decode prior draws.")
-    lines = [
-        f"# `{name}`", "",
-        f"`{m.name}` trained on `{pathlib.Path(str(config.data.name)).stem}` ({net}; batch "
-        f"{config.data.batch_size}; {metrics.get('step')} steps in {metrics.get('train_time_s', 0):.0f} s"
-        f"{' on ' + machine if machine else ''}).", "",
-        "```python",
-        "from vegan_tf import pretrained",
-        f"model = pretrained.load({name!r})              # the SavedModel, checked inputs",
-        "images = model.sample(16, seed=0)",
-        f"keras_model = pretrained.load_model({name!r})  # the Keras model: fit it further",
-        "```", "",
-    ]
-    if command:
-        lines += ["Trained by", "", "```bash", command.strip(), "```", ""]
-    lines += [sampler, "", f"Scores on {metrics.get('num_eval', '')} samples against test images "
-              f"(feature network `{metrics.get('feature_net', 'none')}`; `python -m vegan_tf.evaluate "
-              f"--target={name}`; `held_out_fd` against held-out training images):", "", "| metric | value |",
-              "|---|---:|", table, ""]
-    if notes:
-        lines += [notes.strip(), ""]
-    lines += ["Files: the TF Serving version folder, `model.keras` (the trained model, uncompiled: "
-              "`pretrained.load_model` compiles it with the optimizers of `config.json`), the run's `config.json` "
-              "and `metrics.json`.", ""]
-    return "\n".join(lines)
-
-
-def zoo_table(root=None):
-    """A Markdown table of the zoo: name, model, data, steps, FD, KID, precision, recall, size on disk."""
-    from vegan_tf import config as config_lib
-
-    head = "| name | model | data | steps | FD | KID | precision | recall | size |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
-    rows = []
-    for name, base in _entries_in(_zoo_dir(root)).items():
-        config = config_lib.from_json((base / "config.json").read_text()) if (base / "config.json").is_file() else None
-        metrics = json.loads((base / "metrics.json").read_text()) if (base / "metrics.json").is_file() else {}
-
-        def fmt(key, spec):
-            return format(metrics[key], spec) if isinstance(metrics.get(key), (int, float)) else "–"
-
-        rows.append(f"| `{name}` | {config.model.name if config else '?'} | "
-                    f"{pathlib.Path(str(config.data.name)).stem if config else '?'} | {metrics.get('step', '?')} | "
-                    f"{fmt('fd', '.1f')} | {fmt('kid', '.4f')} | {fmt('precision', '.3f')} | {fmt('recall', '.3f')} | "
-                    f"{_size_mb(base):.1f} MB |")
-    return "\n".join([head, *rows])
+__getattr__ = _moved.moved(__name__, {name: f"vegan_tf.workdir.shipping:{name}"
+                                     for name in ("ship", "model_card", "zoo_table")})

@@ -39,12 +39,12 @@ def _name_of(data_name):
 
 def find(data_name, root=None):
     """The path of the shipped feature network for ``data_name``, or ``None``."""
-    from vegan_tf import pretrained  # the same search path as the shipped models
+    from vegan_tf._shipped import roots  # the same search path as the shipped models
 
     name = SHIPPED.get(_name_of(data_name))
     if name is None:
         return None
-    for r in pretrained.roots(root):
+    for r in roots(root):
         path = r / "feature_nets" / name
         if (path / "saved_model.pb").is_file():
             return str(path)
