@@ -64,12 +64,19 @@ def main():
                                                      discriminator_learning_rate=args.learning_rate, **common)
     else:
         training = trainers.BaseTrainerConfig(learning_rate=args.learning_rate, **common)
+    epoch_ends = []
+
+    class EpochTimes(trainers.training_callbacks.TrainingCallback):
+        def on_epoch_end(self, training_config, **kwargs):
+            epoch_ends.append(time.time())
+
     start = time.time()
-    pipelines.TrainingPipeline(model=model, training_config=training)(train_data=x)
+    pipelines.TrainingPipeline(model=model, training_config=training)(train_data=x, callbacks=[EpochTimes()])
     wall = time.time() - start
     steps = args.epochs * (len(x) // args.batch + (len(x) % args.batch > 0))
+    later = (steps - steps // args.epochs) / (epoch_ends[-1] - epoch_ends[0]) if len(epoch_ends) > 1 else None
     timing = {"train_time_s": round(wall, 2), "steps": steps, "steps_per_s": round(steps / wall, 2),
-              "learning_rate": args.learning_rate, "torch": torch.__version__}
+              "later_steps_per_s": later, "learning_rate": args.learning_rate, "torch": torch.__version__}
     os.makedirs(args.out, exist_ok=True)
     if args.time_only:
         with open(os.path.join(args.out, "timing.json"), "w") as f:
