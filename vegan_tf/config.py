@@ -1,15 +1,15 @@
 """The configuration schema every ``configs/*.py`` file starts from.
 
-A config file is the paper's deltas from the constructors' defaults:
+A config file is the paper's deltas from the declared defaults:
 
     def get_config():
-        c = base_config("wae_mmd")            # every key of WAE-MMD, with the constructors' defaults
+        c = base_config("wae_mmd")            # every key of WAE-MMD, with its declared defaults
         c.data.name = "mnist"
         c.model.lam = 10.0                    # what the paper sets
         return c
 
 ``base_config(model)`` holds every key the model takes (``vegan_tf.models.default_config``:
-network sizes, the constructor's arguments, for POT models every divergence's settings), one
+network sizes, the model's declared ``SETTINGS``, for POT models every divergence's settings), one
 optimizer per player, the schedule and the training settings. The training binary locks the
 result, so a mistyped ``--config.x=y`` override is an error that suggests the key meant.
 

@@ -23,7 +23,6 @@ Pure functions take and return ``tf.Tensor``s and have no state and no noise.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -263,6 +262,8 @@ class LatentDivergence:
     """
 
     name = ""
+    #: The divergence's settings with their defaults (a subclass declares its own; KL has none).
+    SETTINGS = {}
     logged = "penalty"
     discriminator = None
     adversary_first = True
@@ -304,6 +305,10 @@ class MMD(LatentDivergence):
 
     name, logged = "mmd", "mmd"
 
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"kernel": "imq", "kernel_scales": WAE_IMQ_SCALES, "mmd_estimator": "global"}
+
     def __init__(self, kernel="imq", kernel_scales=WAE_IMQ_SCALES, mmd_estimator="global"):
         if kernel not in ("imq", "rbf"):
             raise ValueError(f"Unknown MMD kernel {kernel!r}; choose 'imq' or 'rbf'.")
@@ -331,6 +336,10 @@ class Adversarial(LatentDivergence):
 
     name, logged, discriminator = "gan", "penalty", "latent"
     adversary_first = True  # Algorithm 1: D steps on the current codes, then the auto-encoder against the new D
+
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"prior_trick": False}
 
     def __init__(self, prior_trick=False):
         self.prior_trick = bool(prior_trick)
@@ -388,6 +397,10 @@ class AdversarialKL(LatentDivergence):
     adversary_first = False  # Algorithm 1: both players' gradients at the same point (T on the pre-update codes)
     encoder_kinds = ("implicit",)
 
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"adaptive_contrast": False, "contrast_draws": 16}
+
     def __init__(self, adaptive_contrast=False, contrast_draws=16):
         if int(contrast_draws) < 2:
             raise ValueError(f"contrast_draws must be at least 2 (the codes' moments need two draws), got "
@@ -441,6 +454,11 @@ class Sinkhorn(LatentDivergence):
     name, logged = "sinkhorn", "sinkhorn"
     diagnostics = ot.SINKHORN_DIAGNOSTICS
 
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"epsilon": 0.1, "p": 2, "num_iters": 100, "debiased": True, "objective": "dual", "sinkhorn_tol": 1e-6,
+                "sinkhorn_eps_scaling": 0.0}
+
     def __init__(self, epsilon=0.1, p=2, num_iters=100, debiased=True, objective="dual", sinkhorn_tol=1e-6,
                  sinkhorn_eps_scaling=0.0):
         ot.check_sinkhorn_settings(p, objective, sinkhorn_eps_scaling)
@@ -486,6 +504,10 @@ class SlicedWasserstein(LatentDivergence):
 
     name, logged = "sliced_wasserstein", "sw"
 
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"num_projections": 50, "sw_p": 2.0}
+
     def __init__(self, num_projections=50, sw_p=2.0):
         if int(num_projections) < 1:
             raise ValueError(f"num_projections must be at least 1, got {num_projections}.")
@@ -506,9 +528,8 @@ DIVERGENCES = {cls.name: cls for cls in (MMD, Adversarial, KL, AdversarialKL, Si
 
 
 def settings(cls):
-    """The constructor arguments of a divergence class (with their defaults)."""
-    params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: p.default for p in params if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    """The declared settings of a divergence class (``cls.SETTINGS``): its config keys, with their defaults."""
+    return dict(cls.SETTINGS)
 
 
 def get(name, **args):

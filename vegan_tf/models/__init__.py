@@ -1,8 +1,11 @@
 """The recipes of the zoo, each a ``keras.Model`` on ``GenerativeModel``, and building them from a config.
 
 ``MODELS`` maps the name used in config files (``config.model.name``) to its class;
-``default_config(name)`` is every key a config of that model may set, with the defaults of
-the constructors; ``build(model_config, data_shape)`` makes the networks and the model.
+``default_config(name)`` is every key a config of that model may set, with its default: the
+declared schema (the network keys of ``networks.builders``, each class's ``SETTINGS``, each
+divergence's ``SETTINGS``), which a test holds equal to the constructors' defaults, so that a
+default changes in both places or not at all; ``build(model_config, data_shape)`` makes the
+networks and the model.
 """
 
 from __future__ import annotations
@@ -32,19 +35,12 @@ MODELS = {
 
 #: Keys of ``config.model`` used by the training binary, not by the model.
 TRAINING_KEYS = {"pretrain_encoder": False, "pretrain_steps": 200}
-#: Constructor arguments that are not config keys (the model's noise seed is fixed at 0 by the binary).
-_NOT_CONFIGURED = {"self", "kwargs", "seed", "sampler", *builders.ROLES}
-
-
 def model_arguments(cls):
-    """The configurable constructor arguments of ``cls`` and its bases, with the most derived default."""
+    """The declared settings of ``cls`` and its bases (each class's ``SETTINGS``), with the most derived default."""
     args = {}
     for klass in cls.__mro__:
-        if "__init__" not in vars(klass) or not issubclass(klass, GenerativeModel):
-            continue
-        for name, p in inspect.signature(klass.__init__).parameters.items():
-            if name not in _NOT_CONFIGURED and name not in args and p.default is not inspect.Parameter.empty:
-                args[name] = p.default
+        if issubclass(klass, GenerativeModel):
+            args.update({k: v for k, v in vars(klass).get("SETTINGS", {}).items() if k not in args})
     return args
 
 
@@ -61,8 +57,8 @@ def _network_keys(cls):
 def default_config(name):
     """Every key ``config.model`` may hold for model ``name``, with its default.
 
-    The network keys of the model's roles (``vegan_tf.networks.builders``), its constructor
-    arguments, for a POT model every divergence's settings (so that a config can switch the
+    The network keys of the model's roles (``vegan_tf.networks.builders``), its declared
+    settings (``SETTINGS`` of its class and bases), for a POT model every divergence's settings (so that a config can switch the
     divergence), and the training keys of models with an encoder.
     """
     cls = _model_class(name)

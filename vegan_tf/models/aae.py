@@ -51,6 +51,10 @@ class AAE(POT):
         return (Update("optimizer", self.reconstruction_terms), Update("adversary_optimizer", self.adversary_terms),
                 Update("generator_optimizer", self.generator_terms))
 
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"divergence": "gan", "lam": 1.0}
+
     def __init__(self, decoder, encoder, discriminator=None, divergence="gan", lam=1.0, **kwargs):
         if divergence != "gan":
             raise ValueError(f"The AAE's phases train a latent discriminator: divergence must be 'gan', "

@@ -150,6 +150,10 @@ class GenerativeModel(keras.Model):
     #: Why XLA cannot compile the training step (it leaves the graph); None where it can.
     xla_unsupported = None
 
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"prior_scale": 1.0}
+
     def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, sampler=None, **kwargs):
         super().__init__(**kwargs)
         self.decoder = _layer(decoder)

@@ -118,6 +118,10 @@ class LSOT(GenerativeModel):
     config_defaults = {"transport_map": "joint"}
     xla_unsupported = "the exact assignment of the joint map runs in SciPy through tf.numpy_function"
 
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"cost": "l2sq", "cost_scale": 1.0, "transport_fit": "median"}
+
     def __init__(self, decoder, encoder, potential=None, cost="l2sq", cost_scale=1.0, transport_fit="median",
                  **kwargs):
         default_sampler = potential is None and kwargs.get("sampler") is None

@@ -81,6 +81,10 @@ class POT(GenerativeModel):
     #: Whether λ multiplies the discriminator's loss (WAE Algorithm 1: yes; AAE: no).
     lam_on_adversary = True
 
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"cost": "l2sq", "cost_scale": 1.0, "decoder_scale": 1.0, "divergence": "mmd", "lam": 10.0}
+
     def __init__(self, decoder, encoder, discriminator=None, cost="l2sq", cost_scale=1.0, decoder_scale=1.0,
                  divergence="mmd", lam=10.0, **kwargs):
         settings = {k: kwargs.pop(k) for k in list(kwargs) if k in DIVERGENCE_SETTINGS}
@@ -192,6 +196,10 @@ class WAEMMD(POT):
     ``e_pretrain``) is ``GenerativeModel.pretrain_encoder``.
     """
 
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"divergence": "mmd", "lam": 10.0}
+
     def __init__(self, decoder, encoder, divergence="mmd", lam=10.0, **kwargs):
         super().__init__(decoder, encoder, divergence=divergence, lam=lam, **kwargs)
 
@@ -208,6 +216,10 @@ class WAEGAN(POT):
     exact log-density where the code drops −(d/2 − ½) log 2π; on for CelebA, off for MNIST).
     λ = 1 is our default (``configs/wae_gan_digits.py`` says why); the paper uses 10.
     """
+
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"divergence": "gan", "lam": 1.0}
 
     def __init__(self, decoder, encoder, discriminator=None, divergence="gan", lam=1.0, **kwargs):
         super().__init__(decoder, encoder, discriminator=discriminator, divergence=divergence, lam=lam, **kwargs)
@@ -232,6 +244,10 @@ class VAE(POT):
     """
 
     config_defaults = {"encoder_kind": "gaussian"}
+
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"cost": "bernoulli", "divergence": "kl", "lam": 1.0}
 
     def __init__(self, decoder, encoder, cost="bernoulli", divergence="kl", lam=1.0, **kwargs):
         super().__init__(decoder, encoder, cost=cost, divergence=divergence, lam=lam, **kwargs)
@@ -259,6 +275,10 @@ class AVB(POT):
     """
 
     config_defaults = {"encoder_kind": "implicit", "noise_dim": 8}
+
+    #: The config keys this class adds or overrides, with their defaults: the declared schema
+    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    SETTINGS = {"cost": "bernoulli", "divergence": "adversarial_kl", "lam": 1.0}
 
     def __init__(self, decoder, encoder, discriminator=None, cost="bernoulli", divergence="adversarial_kl", lam=1.0,
                  **kwargs):
