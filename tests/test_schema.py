@@ -43,3 +43,21 @@ def test_every_declared_setting_is_a_key_of_the_models_config():
         if issubclass(cls, models.POT):
             for divergence in divergences.DIVERGENCES.values():
                 assert set(divergences.settings(divergence)) <= set(config)
+
+
+def test_the_divergences_settings_share_the_flat_model_namespace_without_a_collision():
+    """A POT config holds every divergence's settings beside the model's own keys (``config.model.kernel``): a
+    name two of them declared would set both at once, so each name belongs to one place."""
+    owners = {}
+    for name, divergence in divergences.DIVERGENCES.items():
+        for key in divergences.settings(divergence):
+            owners.setdefault(key, []).append(f"divergence {name}")
+    for name in ("pot", "wae_mmd", "wae_gan", "aae", "vae", "avb"):
+        cls = models.MODELS[name]
+        own = {**builders.network_defaults(), **models.model_arguments(cls), **models.TRAINING_KEYS,
+               **cls.config_defaults, "name": None, "latent_dim": None}
+        for key in own:
+            owners.setdefault(key, []).append(f"model {name}")
+    shared = {key: places for key, places in owners.items()
+              if any(p.startswith("divergence") for p in places) and len(places) > 1}
+    assert shared == {}
