@@ -30,6 +30,23 @@ def roots(root=None):
     yield from shipped_dirs("saved_models")
 
 
+def entries_in(directory):
+    """``{name: path}`` of the generator entries of one directory: the folders with a version subdirectory."""
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        return {}
+    return {p.name: p for p in sorted(directory.iterdir())
+            if p.is_dir() and any(c.name.isdigit() and c.is_dir() for c in p.iterdir())}
+
+
+def zoo_dir(root):
+    """The zoo directory: ``root`` if given, else the first of ``roots()`` that exists."""
+    directory = pathlib.Path(root) if root else next((r for r in roots() if r.is_dir()), None)
+    if directory is None or not directory.is_dir():
+        raise FileNotFoundError(f"No saved_models/ directory at {directory or ', '.join(map(str, roots()))}.")
+    return directory
+
+
 def _tuples(value):
     if isinstance(value, dict):
         return {k: _tuples(v) for k, v in value.items()}

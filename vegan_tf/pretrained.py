@@ -31,7 +31,9 @@ import numpy as np
 import tensorflow as tf
 
 from vegan_tf import _moved
-from vegan_tf._shipped import roots, shipped_dirs  # noqa: F401 - part of this module's API
+from vegan_tf._shipped import entries_in as _entries_in
+from vegan_tf._shipped import roots, shipped_dirs  # noqa: F401 - part of this module's API since 0.1
+from vegan_tf._shipped import zoo_dir as _zoo_dir
 
 
 def versions(base):
@@ -43,20 +45,11 @@ def versions(base):
 HEADLINE_METRICS = ("fd", "kid", "precision", "recall")
 
 
-def entries_in(directory):
-    """``{name: path}`` of the generator entries of one directory: the folders with a version subdirectory."""
-    directory = pathlib.Path(directory)
-    if not directory.is_dir():
-        return {}
-    return {p.name: p for p in sorted(directory.iterdir())
-            if p.is_dir() and any(c.name.isdigit() and c.is_dir() for c in p.iterdir())}
-
-
 def _entries(root=None):
     """``{name: path}`` of the generator entries of every place searched, sorted; the first place wins a name."""
     found = {}
     for r in roots(root):
-        for name, path in entries_in(r).items():
+        for name, path in _entries_in(r).items():
             found.setdefault(name, path)
     return dict(sorted(found.items()))
 
@@ -265,7 +258,7 @@ def serving_config(root=None, base_path_prefix="/models"):
       base_path_prefix: where the server sees that directory.
     """
     prefix = base_path_prefix.rstrip("/")
-    names = list(entries_in(zoo_dir(root)))
+    names = list(_entries_in(_zoo_dir(root)))
     blocks = "".join(f"  config {{\n    name: \"{name}\"\n    base_path: \"{prefix}/{name}\"\n"
                      f"    model_platform: \"tensorflow\"\n  }}\n" for name in names)
     return f"model_config_list {{\n{blocks}}}\n"
@@ -273,16 +266,9 @@ def serving_config(root=None, base_path_prefix="/models"):
 
 def write_serving_config(root=None, base_path_prefix="/models"):
     """Writes :func:`serving_config` to ``<root>/models.config`` and returns its path (run it after adding an entry)."""
-    path = zoo_dir(root) / SERVING_CONFIG
+    path = _zoo_dir(root) / SERVING_CONFIG
     path.write_text(serving_config(root, base_path_prefix))
     return path
-
-
-def zoo_dir(root):
-    directory = pathlib.Path(root) if root else next((r for r in roots() if r.is_dir()), None)
-    if directory is None or not directory.is_dir():
-        raise FileNotFoundError(f"No saved_models/ directory at {directory or ', '.join(map(str, roots()))}.")
-    return directory
 
 
 __getattr__ = _moved.moved(__name__, {name: f"vegan_tf.workdir.shipping:{name}"

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 
 from vegan_tf import config as config_lib
-from vegan_tf import data, export, models, pretrained
+from vegan_tf import _shipped, data, export, models, pretrained
 from vegan_tf.data import arrays
 from vegan_tf.workdir import build
 
@@ -60,7 +60,7 @@ def ship(workdir, name, root=None, command="", machine="", notes=""):
     bare.set_weights(trained.get_weights())
     bare.set_sampler(trained.sampler)  # the fitted latent sampler, saved with the model
 
-    zoo = pathlib.Path(root) if root else pretrained.zoo_dir(None)
+    zoo = pathlib.Path(root) if root else _shipped.zoo_dir(None)
     zoo.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}-", dir=zoo))
     try:
@@ -139,7 +139,7 @@ def zoo_table(root=None):
     """A Markdown table of the zoo: name, model, data, steps, FD, KID, precision, recall, size on disk."""
     head = "| name | model | data | steps | FD | KID | precision | recall | size |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
     rows = []
-    for name, base in pretrained.entries_in(pretrained.zoo_dir(root)).items():
+    for name, base in _shipped.entries_in(_shipped.zoo_dir(root)).items():
         config = config_lib.from_json((base / "config.json").read_text()) if (base / "config.json").is_file() else None
         metrics = json.loads((base / "metrics.json").read_text()) if (base / "metrics.json").is_file() else {}
 
