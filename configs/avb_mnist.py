@@ -35,7 +35,7 @@ def get_config():
     c = wae_mnist_setting(base_config("avb"))
     c.model.update(critic_filters=(64, 128, 256), critic_hidden=(1024,))
     c.model.lam = 1.0
-    c.model.adaptive_contrast = True
+    c.model.adversarial_kl.adaptive_contrast = True
     c.optimizers.update(optimizer=adam(1e-3, beta_1=0.9), adversary_optimizer=adam(1e-3, beta_1=0.9))
     c.sampler.kind = "gmm"
     return c

@@ -15,6 +15,7 @@ from vegan_tf.config import adam, base_config
 
 def get_config():
     c = base_config("pot", divergence="sinkhorn")
-    c.model.update(lam=10.0, epsilon=1.0, num_iters=50, pretrain_encoder=True)
+    c.model.update(lam=10.0, pretrain_encoder=True)
+    c.model.sinkhorn.update(epsilon=1.0, num_iters=50)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     return c

@@ -22,7 +22,8 @@ from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 def get_config():
     c = wae_mnist_setting(base_config("pot", divergence="sinkhorn"))
-    c.model.update(lam=1.0, epsilon=1.0, num_iters=50, pretrain_encoder=True)
+    c.model.update(lam=1.0, pretrain_encoder=True)
+    c.model.sinkhorn.update(epsilon=1.0, num_iters=50)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.sampler.kind = "gmm"
     return c

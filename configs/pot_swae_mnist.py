@@ -21,7 +21,8 @@ from vegan_tf.config import adam, base_config, wae_mnist_setting
 
 def get_config():
     c = wae_mnist_setting(base_config("pot", divergence="sliced_wasserstein"))
-    c.model.update(lam=10.0, num_projections=50, sw_p=2.0, pretrain_encoder=True)
+    c.model.update(lam=10.0, pretrain_encoder=True)
+    c.model.sliced_wasserstein.update(num_projections=50, sw_p=2.0)
     c.optimizers.optimizer = adam(1e-3, beta_1=0.5)
     c.sampler.kind = "flow_matching"
     return c

@@ -12,6 +12,7 @@ from vegan_tf.config import adam, base_config, wae_celeba_setting
 
 def get_config():
     c = wae_celeba_setting(base_config("wae_gan"))
-    c.model.update(critic_hidden=(1024, 1024, 1024, 1024), lam=10.0, prior_trick=True, pretrain_encoder=True)
+    c.model.update(critic_hidden=(1024, 1024, 1024, 1024), lam=10.0, pretrain_encoder=True)
+    c.model.gan.prior_trick = True
     c.optimizers.update(optimizer=adam(1e-4, beta_1=0.5), adversary_optimizer=adam(5e-5, beta_1=0.5))
     return c

@@ -220,7 +220,7 @@ def test_sliced_wasserstein_settings_and_gradient():
     from vegan_tf import models
 
     config = models.default_config("pot")
-    assert (config["num_projections"], config["sw_p"]) == (50, 2.0)
+    assert (config["sliced_wasserstein"]["num_projections"], config["sliced_wasserstein"]["sw_p"]) == (50, 2.0)
     assert divergences.get("sliced_wasserstein", num_projections=3).get_config() == {"num_projections": 3, "sw_p": 2.0}
     for bad in ({"num_projections": 0}, {"sw_p": 0.5}):
         with pytest.raises(ValueError):

@@ -415,6 +415,7 @@ def test_a_config_the_run_cannot_take_stops_the_binary_with_its_message_alone(tm
     done = run_binary(tmp_path / "run", "--config.model.kernel=cosine")  # refused when the model is built
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.stderr.strip().splitlines()[-1].startswith("vegan-train: Unknown MMD kernel 'cosine'")
+    assert "vegan-train: The divergence settings of vegan_tf 0.2 moved" in done.stderr  # 0.2's flat name, shown
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
     done = run_binary(tmp_path / "run", "--config.sampler.kind=bogus")  # refused by the module the check calls
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]

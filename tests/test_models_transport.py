@@ -151,7 +151,7 @@ def test_sinkhorn_diagnostics_are_tracked_and_configurable():
     """The models that solve Sinkhorn in training log the solver's marginal error and iterations (``fit``'s
     history); the solver's options are config keys; the other models' tracked values are unchanged."""
     assert models.default_config("sinkhorn")["sinkhorn_tol"] == 1e-6
-    assert models.default_config("pot")["sinkhorn_eps_scaling"] == 0.0
+    assert models.default_config("pot")["sinkhorn"]["sinkhorn_eps_scaling"] == 0.0
     dec = networks.Decoder((2,), 2, hidden=(8,), output_activation="linear")
     generator = models.SinkhornGenerator(dec, epsilon=1.0, num_iters=40, sinkhorn_tol=0.0, sinkhorn_eps_scaling=0.5)
     sae = models.build({"name": "pot", "divergence": "sinkhorn", "hidden": (8,), "latent_dim": 2, "epsilon": 1.0,

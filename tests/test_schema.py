@@ -42,15 +42,15 @@ def test_every_declared_setting_is_a_key_of_the_models_config():
         assert set(models.model_arguments(cls)) <= set(config)
         if issubclass(cls, models.POT):
             for divergence in divergences.DIVERGENCES.values():
-                assert set(divergences.settings(divergence)) <= set(config)
+                assert config.get(divergence.name, {}) == divergences.settings(divergence)
 
 
-def test_the_divergences_settings_share_the_flat_model_namespace_without_a_collision():
-    """A POT config holds every divergence's settings beside the model's own keys (``config.model.kernel``): a
-    name two of them declared would set both at once, so each name belongs to one place."""
+def test_the_flat_names_of_0_2_find_one_divergence_and_collide_with_no_model_key():
+    """0.2 kept every divergence's setting in ``config.model`` itself (``config.model.kernel``): each such name
+    must still say which divergence it belongs to, and no divergence may be named like a model key."""
     owners = {}
     for name, divergence in divergences.DIVERGENCES.items():
-        for key in divergences.settings(divergence):
+        for key in [*divergences.settings(divergence), name]:
             owners.setdefault(key, []).append(f"divergence {name}")
     for name in ("pot", "wae_mmd", "wae_gan", "aae", "vae", "avb"):
         cls = models.MODELS[name]
@@ -61,3 +61,61 @@ def test_the_divergences_settings_share_the_flat_model_namespace_without_a_colli
     shared = {key: places for key, places in owners.items()
               if any(p.startswith("divergence") for p in places) and len(places) > 1}
     assert shared == {}
+
+
+def test_a_pot_configs_divergence_settings_sit_under_their_divergence():
+    from vegan_tf import config as config_lib
+
+    c = config_lib.base_config("wae_mmd")
+    assert c.model.divergence == "mmd" and c.model.mmd.kernel == "imq" and c.model.sinkhorn.epsilon == 0.1
+    assert "kl" not in c.model  # a divergence without settings has no section
+    c.model.sinkhorn.epsilon = 0.5  # another divergence's setting, changed: refused while it is not the chosen one
+    with pytest.raises(ValueError, match=r"config.model.sinkhorn.epsilon is a setting of the 'sinkhorn' divergence"):
+        models.build(c.model, (8, 8, 1))
+    c.model.divergence = "sinkhorn"
+    model = models.build(c.model, (8, 8, 1))
+    assert model.divergence.name == "sinkhorn" and model.divergence.epsilon == 0.5
+    with pytest.raises(ValueError, match=r"config.model.mmd has \['kernal'\], which the 'mmd' divergence does not"):
+        models.build({"name": "wae_mmd", "mmd": {"kernal": "rbf"}}, (8, 8, 1))
+
+
+def test_the_flat_divergence_settings_of_0_2_still_work_and_warn():
+    """A 0.2 config file or command line (``config.model.kernel``) and a 0.2 ``config.json`` (every setting flat)."""
+    import json
+
+    from vegan_tf import config as config_lib
+    from vegan_tf.workdir import configfile
+
+    c = config_lib.base_config("wae_mmd")
+    c.model.kernel = "rbf"  # 0.2's name, kept as a None alias until resolved
+    c.lock()
+    with pytest.warns(DeprecationWarning, match=r"model.kernel is model.mmd.kernel; the flat names go in vegan_tf 0.4"):
+        config_lib.resolve(c)
+    assert c.model.mmd.kernel == "rbf" and "kernel" not in c.model and "epsilon" not in c.model
+    with pytest.warns(DeprecationWarning, match="model.kernel is model.mmd.kernel"):
+        assert models.build({"name": "wae_mmd", "kernel": "rbf"}, (8, 8, 1)).divergence.kernel == "rbf"
+
+    new = config_lib.base_config("wae_mmd")
+    config_lib.resolve(new)
+    old = json.loads(new.to_json_best_effort())  # as 0.2 wrote it: every divergence setting in model itself
+    for owner in divergences.DIVERGENCES.values():
+        old["model"].update(old["model"].pop(owner.name, {}))
+    assert "kernel" in old["model"] and "mmd" not in old["model"]
+    assert configfile.config_changes(old, new) == []  # a 0.2 workdir resumes under the nested schema
+    old["model"]["kernel"] = "rbf"
+    assert configfile.config_changes(old, new) == [("model.mmd.kernel", "rbf", "imq")]
+
+
+def test_a_0_2_workdirs_config_json_reads_nested(tmp_path):
+    import json
+
+    from vegan_tf import config as config_lib, workdir
+
+    c = config_lib.resolve(config_lib.base_config("pot", divergence="sinkhorn"))
+    flat = json.loads(c.to_json_best_effort())
+    for owner in divergences.DIVERGENCES.values():
+        flat["model"].update(flat["model"].pop(owner.name, {}))
+    flat["model"]["epsilon"] = 2.0
+    (tmp_path / "config.json").write_text(json.dumps(flat))
+    read = workdir.read_config(str(tmp_path))
+    assert read.model.sinkhorn.epsilon == 2.0 and "epsilon" not in read.model

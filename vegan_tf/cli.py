@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import textwrap
+import warnings
 
 WIDTH = 100
 
@@ -141,6 +142,7 @@ def _train_main():
     from absl import flags
 
     from vegan_tf import __version__, data, train, workdir
+    from vegan_tf import config as config_lib
 
     FLAGS = flags.FLAGS
     if FLAGS.list_configs:
@@ -150,6 +152,11 @@ def _train_main():
         sys.exit("vegan-train: --config and --workdir are required; `vegan-train --help` lists the configs, the "
                  "models and the common overrides.")
     config = FLAGS.config
+    with warnings.catch_warnings(record=True) as moved:  # 0.2's flat divergence settings: shown, not hidden
+        warnings.simplefilter("always", DeprecationWarning)
+        config_lib.resolve(config)
+    for w in moved:
+        print(f"vegan-train: {w.message}", file=sys.stderr)
     print(f"vegan_tf {__version__}: {config.model.name} on {config.data.name}, {config.train.num_steps} steps "
           f"of batch {config.data.batch_size}, workdir {FLAGS.workdir}")
     try:

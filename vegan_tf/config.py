@@ -9,7 +9,8 @@ A config file is the paper's deltas from the declared defaults:
         return c
 
 ``base_config(model)`` holds every key the model takes (``vegan_tf.models.default_config``:
-network sizes, the model's declared ``SETTINGS``, for POT models every divergence's settings), one
+network sizes, the model's declared ``SETTINGS``, for POT models every divergence's settings under its
+name), one
 optimizer per player, the schedule and the training settings. The training binary locks the
 result, so a mistyped ``--config.x=y`` override is an error that suggests the key meant.
 
@@ -24,6 +25,7 @@ result, so a mistyped ``--config.x=y`` override is an error that suggests the ke
     config.data.batch_size        global batch size (split over replicas)
     config.model.name             a key of ``vegan_tf.models.MODELS``
     config.model.*                network sizes and the model's own arguments (``models.default_config``)
+    config.model.<divergence>.*   POT models: each latent divergence's settings (``model.mmd.kernel``)
     config.optimizers.<player>    name (adam, rmsprop, sgd), learning_rate and that optimizer's arguments
     config.sampler.kind           the latent sampler ``sample`` draws codes from (``vegan_tf.samplers``: prior, gmm,
                                   transport, flow_matching), fitted by the binary after training
@@ -89,6 +91,11 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None, **setting
     defaults.update(settings)
     c.model = ml_collections.ConfigDict(
         {k: config_dict.placeholder(_DERIVED_TYPES.get(k, tuple)) if v is None else v for k, v in defaults.items()})
+    if issubclass(models.MODELS[model], models.POT):
+        for key, owner in models.DIVERGENCE_SETTINGS.items():
+            # 0.2's flat name of a divergence setting (``--config.model.kernel=rbf``): None unless set; ``resolve``
+            # moves a value set here under its divergence (``model.mmd.kernel``), with a DeprecationWarning.
+            c.model[key] = config_dict.placeholder(type(owner.SETTINGS[key]))
 
     c.optimizers = ml_collections.ConfigDict({player: adam() for player in models.player_names(defaults)})
 
@@ -123,6 +130,38 @@ def base_config(model: str = "wae_mmd", divergence: str | None = None, **setting
     #                                         multi_worker (lowered to a divisor of steps_per_epoch)
     c.train.jit_compile = "auto"            # XLA: auto (Keras': on with an accelerator, off on a CPU) | on | off
     return c
+
+
+def resolve(config: ml_collections.ConfigDict, warn: bool = True) -> ml_collections.ConfigDict:
+    """Moves 0.2's flat divergence settings of ``config.model`` under their divergence, in place; returns ``config``.
+
+    ``config.model.kernel = "rbf"`` (a 0.2 config file, command line or ``config.json``) becomes
+    ``config.model.mmd.kernel``, with a ``DeprecationWarning`` naming both (the flat names go in
+    0.4; ``warn=False`` for a 0.2 workdir's ``config.json``, which the next run writes again); the
+    flat aliases left at None are removed. The training binary resolves every config before it
+    checks or writes it; ``models.build`` reads either form.
+    """
+    from vegan_tf import models
+
+    model = config.get("model")
+    if model is None or model.get("name") not in models.MODELS:
+        return config
+    flat = {k: model[k] for k in models.DIVERGENCE_SETTINGS if k in model}
+    if not flat:
+        return config
+    nested, moved = models.nest_divergence_settings({"name": model.name, **flat})
+    if warn:
+        models.warn_moved(moved)
+    with config.unlocked():
+        for key in flat:
+            del model[key]
+        for owner, settings in nested.items():
+            if owner != "name":
+                if owner not in model:
+                    model[owner] = ml_collections.ConfigDict()
+                for key, value in settings.items():
+                    model[owner][key] = value
+    return config
 
 
 def from_json(text: str) -> ml_collections.ConfigDict:

@@ -257,8 +257,10 @@ class LatentDivergence:
     * ``diagnostics``: names of further values the divergence logs, returned by
       ``penalty_terms`` (the Sinkhorn solver's marginal error and iterations).
 
-    Every constructor argument is a setting, echoed by ``get_config``; argument names are
-    unique across divergences, so a config can hold every divergence's settings side by side.
+    Every constructor argument is a setting, declared in ``SETTINGS`` and echoed by
+    ``get_config``; a config holds every divergence's settings under the divergence's name
+    (``config.model.mmd.kernel``). Setting names are unique across divergences, so the flat
+    names of vegan_tf 0.2 (``config.model.kernel``) still find their divergence.
     """
 
     name = ""

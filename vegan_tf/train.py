@@ -59,6 +59,7 @@ import numpy as np
 import tensorflow as tf
 
 from vegan_tf import callbacks as callbacks_lib
+from vegan_tf import config as config_lib
 from vegan_tf import _moved, data, distribute, evaluate, export, samplers, visualize, workdir as workdir_lib
 from vegan_tf.workdir import CheckpointError  # noqa: F401 - part of the binary's documented errors
 
@@ -104,6 +105,7 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite_config=False):
       Preempted: SIGTERM arrived during training; the step reached is checkpointed.
     """
     t = config.train
+    config_lib.resolve(config)  # 0.2's flat divergence settings under their divergence (warns)
     workdir_lib.check_config(config)
     keras.utils.set_random_seed(config.seed)
     if t.deterministic:

@@ -58,8 +58,10 @@ def default_config(name):
     """Every key ``config.model`` may hold for model ``name``, with its default.
 
     The network keys of the model's roles (``vegan_tf.networks.builders``), its declared
-    settings (``SETTINGS`` of its class and bases), for a POT model every divergence's settings (so that a config can switch the
-    divergence), and the training keys of models with an encoder.
+    settings (``SETTINGS`` of its class and bases), for a POT model the name of its
+    ``divergence`` and every divergence's settings under the divergence's name (``"mmd":
+    {"kernel": ...}``, so that a config can switch the divergence), and the training keys of
+    models with an encoder.
     """
     cls = _model_class(name)
     defaults = builders.network_defaults()
@@ -67,12 +69,36 @@ def default_config(name):
     config.update(model_arguments(cls))
     if issubclass(cls, POT):
         for divergence in divergences.DIVERGENCES.values():
-            config.update(divergences.settings(divergence))
-        config["divergence"] = model_arguments(cls)["divergence"]
+            if divergence.SETTINGS:
+                config[divergence.name] = {k: tuple(v) if isinstance(v, list) else v
+                                           for k, v in divergences.settings(divergence).items()}
     if "encoder" in cls.network_roles:
         config.update(TRAINING_KEYS)
     config.update(cls.config_defaults)
     return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
+def nest_divergence_settings(model_config):
+    """``(config, moved)``: a POT model's config with the 0.2 flat divergence settings moved under their divergence.
+
+    vegan_tf 0.2 kept every divergence's settings in ``config.model`` itself (``model.kernel``);
+    they are ``model.<divergence>.<setting>`` now (``model.mmd.kernel``). A flat key set to a
+    value replaces the nested one; a flat key left at None (the aliases ``config.base_config``
+    keeps for 0.2's command lines) is dropped. ``moved`` lists the ``(old, new)`` names of the
+    keys that held values. Other models' configs are returned as they are.
+    """
+    cfg = dict(model_config)
+    if not issubclass(MODELS.get(cfg.get("name"), object), POT):
+        return cfg, []
+    moved = []
+    for key, owner in DIVERGENCE_SETTINGS.items():
+        if key not in cfg:
+            continue
+        value = cfg.pop(key)
+        if value is not None:
+            cfg[owner.name] = {**dict(cfg.get(owner.name) or {}), key: value}
+            moved.append((f"model.{key}", f"model.{owner.name}.{key}"))
+    return cfg, moved
 
 
 def player_names(model_config):
@@ -95,7 +121,8 @@ def build(model_config, data_shape):
     Keys missing from ``model_config`` take their defaults; a key the model does not know, or a
     setting of a divergence other than the chosen one, is an error that names the key.
     """
-    cfg = dict(model_config)
+    cfg, moved = nest_divergence_settings(model_config)
+    warn_moved(moved)
     cls = _model_class(cfg.get("name"))
     defaults = default_config(cfg["name"])
     unknown = sorted(set(cfg) - set(defaults))
@@ -107,11 +134,17 @@ def build(model_config, data_shape):
     discriminator = None
     if issubclass(cls, POT):
         chosen = divergences.get(cfg["divergence"]).__class__
-        for key, owner in DIVERGENCE_SETTINGS.items():
-            if owner is not chosen and cfg[key] != defaults[key]:
-                raise ValueError(f"config.model.{key} is a setting of the {owner.name!r} divergence, but "
-                                 f"config.model.divergence is {cfg['divergence']!r}.")
-        args.update({k: cfg[k] for k in divergences.settings(chosen)})
+        for owner in divergences.DIVERGENCES.values():
+            given = dict(cfg.get(owner.name) or {})
+            unknown = sorted(set(given) - set(owner.SETTINGS))
+            if unknown:
+                raise ValueError(f"config.model.{owner.name} has {unknown}, which the {owner.name!r} divergence does "
+                                 f"not take; its settings are {sorted(owner.SETTINGS)}.")
+            changed = sorted(k for k, v in given.items() if _same(v) != _same(owner.SETTINGS[k]))
+            if owner is not chosen and changed:
+                raise ValueError(f"config.model.{owner.name}.{changed[0]} is a setting of the {owner.name!r} "
+                                 f"divergence, but config.model.divergence is {cfg['divergence']!r}.")
+        args.update({**divergences.settings(chosen), **dict(cfg.get(chosen.name) or {})})
         discriminator = chosen.discriminator
     skipped = {"discriminator"} if discriminator is None else set()
     if issubclass(cls, LSOT):
@@ -125,6 +158,22 @@ def build(model_config, data_shape):
         args[role] = builders.build(role, cfg, data_shape, cfg["latent_dim"], discriminator=discriminator,
                                     prior_scale=cfg.get("prior_scale", 1.0))
     return cls(**args)
+
+
+def _same(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def warn_moved(moved):
+    """The ``DeprecationWarning`` for the ``(old, new)`` names of ``nest_divergence_settings``, if any."""
+    if moved:
+        import warnings
+
+        from vegan_tf import _moved
+
+        warnings.warn("The divergence settings of vegan_tf 0.2 moved under their divergence: "
+                      + ", ".join(f"{old} is {new}" for old, new in moved)
+                      + f"; the flat names go in vegan_tf {_moved.REMOVED_IN}.", DeprecationWarning, stacklevel=3)
 
 
 def xla_unsupported(model_config):

@@ -8,7 +8,7 @@ import tensorflow as tf
 from vegan_tf import costs, divergences, networks
 from vegan_tf.models.base import GenerativeModel, Update
 
-#: Every divergence's settings by name (unique across divergences), so flat configs can hold them all.
+#: Every divergence's settings by name (unique across divergences): where 0.2's flat config keys belong.
 DIVERGENCE_SETTINGS = {name: cls for cls in divergences.DIVERGENCES.values() for name in divergences.settings(cls)}
 #: Constructor arguments of models written by vegan_tf 0.1, and their names now.
 _RENAMED = {"likelihood": "cost", "beta": "lam"}

@@ -38,8 +38,9 @@ def config_changes(old, new):
     ``old`` lacks and ``new`` sets to how the data was read without it (``data.option_defaults``:
     ``data.image_size`` 0, or 64 for TFDS ``celeb_a``).
     """
-    old, new = (_flat(json.loads(c.to_json_best_effort()) if hasattr(c, "to_json_best_effort") else c)
-                for c in (old, new))
+    old, new = (json.loads(c.to_json_best_effort()) if hasattr(c, "to_json_best_effort") else c for c in (old, new))
+    old, new = (_flat({**c, "model": models.nest_divergence_settings(c["model"])[0]} if "model" in c else c)
+                for c in (old, new))  # 0.2's flat divergence settings compared under their divergence
     absent = "(absent)"
     name = new.get("model.name")
     defaults = {}  # a model key newer than the workdir's config.json, at its default, is no change
@@ -96,4 +97,4 @@ def read_config(workdir):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} not found: is {workdir} a vegan_tf training workdir?")
     with open(path) as f:
-        return config_lib.from_json(f.read())
+        return config_lib.resolve(config_lib.from_json(f.read()), warn=False)  # 0.2's flat divergence settings
