@@ -245,3 +245,14 @@ def test_the_shipping_names_of_0_2_forward_from_pretrained_with_a_deprecation_wa
     for name in ("ship", "model_card", "zoo_table"):
         with pytest.warns(DeprecationWarning, match=f"vegan_tf.workdir.shipping.{name}"):
             assert getattr(pretrained, name) is getattr(shipping, name)
+
+
+def test_shipped_folders_are_also_looked_for_where_a_user_install_puts_them(tmp_path, monkeypatch):
+    """``pip install --user`` copies configs/ and saved_models/ under the user base, not under sys.prefix."""
+    import site
+
+    from vegan_tf import _shipped
+
+    monkeypatch.setattr(site, "getuserbase", lambda: str(tmp_path))
+    assert _shipped.shipped_dirs("configs")[-1] == tmp_path / "share" / "vegan_tf" / "configs"
+    assert tmp_path / "share" / "vegan_tf" / "saved_models" in list(_shipped.roots())

@@ -11,14 +11,20 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import site
 import sys
 
 
 def shipped_dirs(folder):
     """A top-level folder of the repository (``saved_models``, ``configs``): in the source checkout, then
-    where ``pip install`` copies it (``<prefix>/share/vegan_tf/<folder>``, see setup.py)."""
+    where ``pip install`` copies it (``<prefix>/share/vegan_tf/<folder>``, see setup.py), then where
+    ``pip install --user`` does (``<user base>/share/vegan_tf/<folder>``)."""
     checkout = pathlib.Path(__file__).resolve().parents[1]
-    return [checkout / folder, pathlib.Path(sys.prefix) / "share" / "vegan_tf" / folder]
+    places = [checkout / folder, pathlib.Path(sys.prefix) / "share" / "vegan_tf" / folder]
+    user_base = site.getuserbase()
+    if user_base:
+        places.append(pathlib.Path(user_base) / "share" / "vegan_tf" / folder)
+    return places
 
 
 def roots(root=None):
