@@ -254,6 +254,35 @@ def test_a_fixed_cost_sinkhorn_generator_has_no_cost_network_and_a_learnt_one_ne
         models.build({**config, "learn_cost": True, "cost_pixel_weight": -1.0, "hidden": (8,)}, (3,))
 
 
+def test_the_learnt_costs_witness_penalty_is_wgan_gps_on_the_sinkhorn_witness():
+    """cost_gradient_penalty = λ adds λ E(‖∇ψ(x̂)‖ − 1)² to f_φ's objective, ψ = ot.sinkhorn_witness under the learnt
+    cost at x̂ = t x + (1 − t) G(z); it trains, logs the penalty, and needs a learnt cost."""
+    from vegan_tf import ot as vegan_ot
+
+    config = {**models.default_config("sinkhorn"), "learn_cost": True, "cost_features": 4, "hidden": (8,),
+              "latent_dim": 2, "epsilon": 0.5, "num_iters": 200, "output_activation": "linear"}
+    model = models.build({**config, "cost_gradient_penalty": 3.0}, (3,))
+    x = tf.constant(np.random.default_rng(0).normal(size=(6, 3)), tf.float32)
+    fake = model.generate(6, 7)
+    t = tf.constant([0.1, 0.3, 0.5, 0.7, 0.9, 0.2])
+    witness = vegan_ot.sinkhorn_witness(model.features(fake), model.features(x), 0.5, num_iters=200,
+                                        tol=model.sinkhorn_tol)
+    x_hat = t[:, None] * x + (1.0 - t[:, None]) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        psi = witness(model.features(x_hat))
+    expected = np.mean((np.linalg.norm(tape.gradient(psi, x_hat).numpy(), axis=1) - 1.0) ** 2)
+    got = float(tf.reduce_mean(divergences.gradient_penalty(lambda p: witness(model.features(p)), x, fake, t)))
+    assert got == pytest.approx(expected, rel=1e-5)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), cost_optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(6), epochs=2, verbose=0)
+    assert np.isfinite(history.history["cost_gradient_penalty"]).all()
+    with pytest.raises(ValueError, match="cost_gradient_penalty is a setting of a learnt cost"):
+        models.build({**config, "learn_cost": False, "cost_gradient_penalty": 1.0}, (3,))
+    with pytest.raises(ValueError, match="cost_gradient_penalty must be >= 0"):
+        models.build({**config, "cost_gradient_penalty": -1.0}, (3,))
+
+
 # ------------------------------------------------------------------ LSOT
 def _lsot(latent_dim, hidden=(64, 64), **kwargs):
     model = models.LSOT(networks.Decoder((2,), latent_dim, hidden=(8,), output_activation="linear"),

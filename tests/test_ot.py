@@ -319,3 +319,27 @@ def test_tol_stops_early(eps_scaling):
     _, logs = vot.sinkhorn_loss_terms(rng.normal(size=(12, 2)), rng.normal(size=(12, 2)), 1.0, num_iters=1000,
                                       tol=1e-6, eps_scaling=eps_scaling)
     assert float(logs["sinkhorn_iterations"]) < 1000 and float(logs["sinkhorn_marginal_error"]) < 1e-6
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_the_sinkhorn_witness_is_the_first_variation_of_the_divergence(p):
+    """∇_{x_i} S_ε(α, β) = ∇ψ(x_i) / n: the gradient of the debiased loss (envelope theorem, converged potentials)
+    equals the witness's gradient at each point, for both ground costs; and ψ's soft c-transform on y's points is the
+    potential f of the solver's own problem."""
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=(7, 3)), tf.float64)
+    y = tf.constant(rng.normal(size=(9, 3)) + 0.5, tf.float64)
+    eps = 0.3
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = vot.sinkhorn_loss(x, y, eps, p=p, num_iters=2000, tol=1e-12)
+    expected = tape.gradient(loss, x).numpy()
+    witness = vot.sinkhorn_witness(x, y, eps, p=p, num_iters=2000, tol=1e-12)
+    z = tf.identity(x)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        psi = witness(z)
+    np.testing.assert_allclose(tape.gradient(psi, z).numpy() / 7, expected, rtol=1e-4, atol=1e-7)
+    cross = vot.sinkhorn(vot.pairwise_cost(x, y, p), eps, num_iters=2000, tol=1e-12)
+    own = vot.sinkhorn(vot.pairwise_cost(x, x, p), eps, num_iters=2000, tol=1e-12)
+    np.testing.assert_allclose(psi.numpy(), (cross.f - own.f).numpy(), rtol=1e-5, atol=1e-6)

@@ -331,6 +331,43 @@ def sinkhorn_loss_terms(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=No
     return loss, logs
 
 
+def sinkhorn_witness(x, y, epsilon, p=2, num_iters=100, tol=None, eps_scaling=None):
+    """The witness ψ of the debiased Sinkhorn divergence S_ε(α, β) of the points x (α) and y (β), as a callable.
+
+    ψ(z) = f_αβ(z) − f_αα(z), the soft c-transforms of the converged potentials of OT_ε(α, β) and
+    OT_ε(α, α) extended to any point z,
+
+        f_αβ(z) = −ε log Σ_j b_j exp((g_j − c(z, y_j)) / ε),
+
+    the first variation of S_ε with respect to α (Feydy et al. 2019, Prop. 2), so that
+    ∇_{x_i} S_ε = a_i ∇ψ(x_i) with uniform weights a_i = 1/n. It plays the part of the critic in
+    WGAN: the Sinkhorn generator's learnt cost penalises its gradient
+    (``SinkhornGenerator(cost_gradient_penalty=...)``). The potentials are solved once and held
+    fixed (no gradient); the callable differentiates through the cost c(z, ·), and through x and
+    y when they carry gradients. Arguments as :func:`sinkhorn_loss`; ``ψ(z)`` takes ``[k, ...]``
+    points shaped as x and returns ``[k]``.
+    """
+    check_sinkhorn_settings(p, "dual", eps_scaling)
+    x, y = _flatten(x), _flatten(y)
+    y = tf.cast(y, x.dtype)
+    parts = []
+    for points in (y, x):
+        result = sinkhorn(tf.stop_gradient(pairwise_cost(x, points, p)), epsilon, num_iters=num_iters, tol=tol,
+                          eps_scaling=eps_scaling)
+        parts.append((points, tf.stop_gradient(tf.cast(result.g, x.dtype)), tf.cast(result.epsilon, x.dtype)))
+
+    def transform(z, points, g, eps):
+        log_m = tf.math.log(tf.cast(tf.shape(points)[0], z.dtype))
+        return -eps * (tf.reduce_logsumexp((g[None, :] - pairwise_cost(z, points, p)) / eps, axis=1) - log_m)
+
+    def witness(z):
+        z = tf.cast(_flatten(z), x.dtype)
+        (py, gy, ey), (px, gx, ex) = parts
+        return transform(z, py, gy, ey) - transform(z, px, gx, ex)
+
+    return witness
+
+
 def check_sinkhorn_settings(p, objective, eps_scaling):
     """Raises ``ValueError`` for a ground-cost power, objective or ε-scaling factor the losses do not take."""
     if p not in (1, 2):
