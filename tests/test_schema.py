@@ -119,3 +119,14 @@ def test_a_0_2_workdirs_config_json_reads_nested(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(flat))
     read = workdir.read_config(str(tmp_path))
     assert read.model.sinkhorn.epsilon == 2.0 and "epsilon" not in read.model
+
+
+def test_resolving_leaves_the_own_settings_of_a_model_that_is_not_pot():
+    """The Sinkhorn generator's epsilon is its own key, not a divergence's: it stays where it is."""
+    from vegan_tf import config as config_lib
+
+    c = config_lib.base_config("sinkhorn")
+    c.model.epsilon = 0.3
+    config_lib.resolve(c)
+    assert c.model.epsilon == 0.3 and "sinkhorn" not in c.model
+    assert models.build(c.model, (3,)).epsilon == 0.3

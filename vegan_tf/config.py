@@ -144,8 +144,8 @@ def resolve(config: ml_collections.ConfigDict, warn: bool = True) -> ml_collecti
     from vegan_tf import models
 
     model = config.get("model")
-    if model is None or model.get("name") not in models.MODELS:
-        return config
+    if model is None or not issubclass(models.MODELS.get(model.get("name"), object), models.POT):
+        return config  # other models' settings are their own (the Sinkhorn generator's epsilon)
     flat = {k: model[k] for k in models.DIVERGENCE_SETTINGS if k in model}
     if not flat:
         return config
