@@ -224,3 +224,15 @@ def test_data_download_prepares_a_tfds_set_only_when_asked_and_names_a_failure(m
     old = json.loads(config.to_json_best_effort())
     del old["data"]["download"]  # a config.json written before the key: resuming with it is no change
     assert workdir.config_changes(old, config) == []
+
+
+@pytest.mark.parametrize("name", ["sinkhorn_learnt", "pot_sinkhorn"])
+def test_the_runs_whose_settings_share_names_train(tmp_path, name):
+    """The Sinkhorn generator's own epsilon and POT-Sinkhorn's divergence epsilon (config.model.sinkhorn.epsilon) both
+    reach their model through the binary's library, config.json records them where they were set."""
+    config = tiny_config(name)
+    config.train.export = False
+    metrics = train.train_and_evaluate(config, str(tmp_path))
+    assert metrics["step"] == 4
+    saved = json.loads((tmp_path / "config.json").read_text())["model"]
+    assert ("epsilon" in saved) == (name == "sinkhorn_learnt") and ("sinkhorn" in saved) == (name == "pot_sinkhorn")
