@@ -5,12 +5,14 @@ Sinkhorn loss of the model against POT, LSOT's coupling against a known matching
 against a known OT map, and short eight-Gaussians runs that must find every mode.
 """
 
+import contextlib
 import math
 
 import keras
 import numpy as np
 import ot as pot
 import pytest
+import scipy.stats
 import tensorflow as tf
 
 from vegan_tf import data, divergences, models, networks, samplers
@@ -254,33 +256,58 @@ def test_a_fixed_cost_sinkhorn_generator_has_no_cost_network_and_a_learnt_one_ne
         models.build({**config, "learn_cost": True, "cost_pixel_weight": -1.0, "hidden": (8,)}, (3,))
 
 
-def test_the_learnt_costs_witness_penalty_is_wgan_gps_on_the_sinkhorn_witness():
-    """cost_gradient_penalty = λ adds λ E(‖∇ψ(x̂)‖ − 1)² to f_φ's objective, ψ = ot.sinkhorn_witness under the learnt
-    cost at x̂ = t x + (1 − t) G(z); it trains, logs the penalty, and needs a learnt cost."""
-    from vegan_tf import ot as vegan_ot
-
+def _penalised_sinkhorn(strategy=None):
     config = {**models.default_config("sinkhorn"), "learn_cost": True, "cost_features": 4, "hidden": (8,),
-              "latent_dim": 2, "epsilon": 0.5, "num_iters": 200, "output_activation": "linear"}
-    model = models.build({**config, "cost_gradient_penalty": 3.0}, (3,))
+              "latent_dim": 2, "epsilon": 0.5, "num_iters": 200, "output_activation": "linear",
+              "cost_gradient_penalty": 3.0}
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = models.build(config, (3,))
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), cost_optimizer=keras.optimizers.Adam(1e-3))
+    return model, config
+
+
+def test_the_learnt_costs_witness_penalty_is_wgan_gps_on_the_sinkhorn_witness():
+    """cost_gradient_penalty = λ makes f_φ's objective −S + λ E(‖∇ψ(x̂)‖ − 1)², ψ = ot.sinkhorn_witness under the
+    learnt cost at x̂ = t x + (1 − t) G(z), t = Φ(u) of the penalty's stream; it trains, logs the penalty, and needs a
+    learnt cost."""
+    from vegan_tf import ot as vegan_ot
+    from vegan_tf.models.sinkhorn import _COST_SALT, _PENALTY_SALT
+
+    model, config = _penalised_sinkhorn()
     x = tf.constant(np.random.default_rng(0).normal(size=(6, 3)), tf.float32)
-    fake = model.generate(6, 7)
-    t = tf.constant([0.1, 0.3, 0.5, 0.7, 0.9, 0.2])
+    fake = model.generate(6, _COST_SALT, training=False)
     witness = vegan_ot.sinkhorn_witness(model.features(fake), model.features(x), 0.5, num_iters=200,
                                         tol=model.sinkhorn_tol)
-    x_hat = t[:, None] * x + (1.0 - t[:, None]) * fake
+    t = scipy.stats.norm.cdf(model.local_normal(6, 1, _PENALTY_SALT)[:, 0].numpy())
+    x_hat = tf.constant(t[:, None], tf.float32) * x + (1.0 - tf.constant(t[:, None], tf.float32)) * fake
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
         psi = witness(model.features(x_hat))
-    expected = np.mean((np.linalg.norm(tape.gradient(psi, x_hat).numpy(), axis=1) - 1.0) ** 2)
-    got = float(tf.reduce_mean(divergences.gradient_penalty(lambda p: witness(model.features(p)), x, fake, t)))
-    assert got == pytest.approx(expected, rel=1e-5)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), cost_optimizer=keras.optimizers.Adam(1e-3))
+    penalty = np.mean((np.linalg.norm(tape.gradient(psi, x_hat).numpy(), axis=1) - 1.0) ** 2)
+    divergence = vegan_ot.sinkhorn_loss(model.features(fake), model.features(x), 0.5, num_iters=200,
+                                        tol=model.sinkhorn_tol)
+    objective, logs = model.cost_terms(Batch(x, training=False))
+    assert float(logs["cost_gradient_penalty"]) == pytest.approx(penalty, rel=1e-4)
+    assert float(objective) == pytest.approx(-float(divergence) + 3.0 * penalty, rel=1e-4, abs=1e-6)
     history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(6), epochs=2, verbose=0)
     assert np.isfinite(history.history["cost_gradient_penalty"]).all()
     with pytest.raises(ValueError, match="cost_gradient_penalty is a setting of a learnt cost"):
         models.build({**config, "learn_cost": False, "cost_gradient_penalty": 1.0}, (3,))
     with pytest.raises(ValueError, match="cost_gradient_penalty must be >= 0"):
         models.build({**config, "cost_gradient_penalty": -1.0}, (3,))
+
+
+def test_the_penalised_learnt_cost_takes_the_single_device_step_on_two_replicas(two_replicas):
+    """Under two replicas the witness is the global batch's (the potentials the gathered loss solved) and each replica
+    penalises its own interpolates: the step is the one device's with the global batch."""
+    single, _ = _penalised_sinkhorn()
+    mirrored, _ = _penalised_sinkhorn(two_replicas)
+    mirrored.set_weights(single.get_weights())
+    x = tf.data.Dataset.from_tensor_slices(np.random.default_rng(1).normal(size=(16, 3)).astype("float32")).batch(8)
+    single.fit(x, epochs=1, verbose=0)
+    mirrored.fit(x, epochs=1, verbose=0)
+    for a, b in zip(single.get_weights(), mirrored.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 # ------------------------------------------------------------------ LSOT

@@ -321,15 +321,15 @@ def test_tol_stops_early(eps_scaling):
     assert float(logs["sinkhorn_iterations"]) < 1000 and float(logs["sinkhorn_marginal_error"]) < 1e-6
 
 
-@pytest.mark.parametrize("p", [1, 2])
-def test_the_sinkhorn_witness_is_the_first_variation_of_the_divergence(p):
+@pytest.mark.parametrize("p, m", [(1, 9), (2, 9), (2, 7)])
+def test_the_sinkhorn_witness_is_the_first_variation_of_the_divergence(p, m):
     """∇_{x_i} S_ε(α, β) = ∇ψ(x_i) / n: the gradient of the debiased loss (envelope theorem, converged potentials)
     equals the witness's gradient at each point, for both ground costs; and ψ's soft c-transform on y's points is the
-    potential f of the solver's own problem."""
+    potential f of the solver's own problem. Batches of one size (m = 7) take the stacked solve, others three."""
     rng = np.random.default_rng(3)
     x = tf.constant(rng.normal(size=(7, 3)), tf.float64)
-    y = tf.constant(rng.normal(size=(9, 3)) + 0.5, tf.float64)
-    eps = 0.3
+    y = tf.constant(rng.normal(size=(m, 3)) + 0.5, tf.float64)
+    eps = 1.0  # converged in 2000 iterations for every case (at 0.3 the (7, 7) cross problem is not)
     with tf.GradientTape() as tape:
         tape.watch(x)
         loss = vot.sinkhorn_loss(x, y, eps, p=p, num_iters=2000, tol=1e-12)
@@ -343,3 +343,24 @@ def test_the_sinkhorn_witness_is_the_first_variation_of_the_divergence(p):
     cross = vot.sinkhorn(vot.pairwise_cost(x, y, p), eps, num_iters=2000, tol=1e-12)
     own = vot.sinkhorn(vot.pairwise_cost(x, x, p), eps, num_iters=2000, tol=1e-12)
     np.testing.assert_allclose(psi.numpy(), (cross.f - own.f).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_loss_returns_the_witness_of_the_potentials_it_solved(monkeypatch):
+    """``sinkhorn_loss_terms(..., witness=True)`` gives the loss, its diagnostics and ψ at no further solve; only the
+    debiased dual divergence has this witness."""
+    solve = vot.sinkhorn
+    rng = np.random.default_rng(4)
+    x = tf.constant(rng.normal(size=(6, 2)), tf.float32)
+    y = tf.constant(rng.normal(size=(6, 2)), tf.float32)
+    loss, logs = vot.sinkhorn_loss_terms(x, y, 0.5, num_iters=500, tol=1e-7)
+    loss_w, logs_w, witness = vot.sinkhorn_loss_terms(x, y, 0.5, num_iters=500, tol=1e-7, witness=True)
+    assert float(loss_w) == float(loss) and set(logs_w) == set(logs)
+    np.testing.assert_allclose(witness(x), vot.sinkhorn_witness(x, y, 0.5, num_iters=500, tol=1e-7)(x), atol=1e-6)
+
+    solves = []
+    monkeypatch.setattr(vot, "sinkhorn", lambda *args, **kwargs: solves.append(1) or solve(*args, **kwargs))
+    vot.sinkhorn_loss_terms(x, y, 0.5, witness=True)[2](x)
+    assert len(solves) == 1  # the three problems stacked in one solve, and no more for ψ
+    for settings in ({"objective": "cost"}, {"debiased": False}):
+        with pytest.raises(ValueError, match="witness is that of the debiased divergence"):
+            vot.sinkhorn_loss_terms(x, y, 0.5, witness=True, **settings)

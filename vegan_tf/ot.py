@@ -295,16 +295,21 @@ def sinkhorn_loss(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=None, ob
 
 
 def sinkhorn_loss_terms(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=None, objective="dual",
-                        eps_scaling=None):
-    """:func:`sinkhorn_loss` and the solver's diagnostics: ``(loss, logs)``.
+                        eps_scaling=None, witness=False):
+    """:func:`sinkhorn_loss` and the solver's diagnostics: ``(loss, logs)``, or ``(loss, logs, ψ)``.
 
     ``logs`` holds ``sinkhorn_marginal_error``, the L1 error of both marginals
     of the returned plans (:func:`marginal_error`; the largest of the
     divergence's three problems), and ``sinkhorn_iterations``, the iterations
     the solver ran (the most of the loops), both float32 scalars without
-    gradient, as the models log them. Arguments as :func:`sinkhorn_loss`.
+    gradient, as the models log them. With ``witness=True`` (the debiased
+    divergence and ``objective="dual"`` only) it also returns the divergence's
+    witness ψ (:func:`sinkhorn_witness`) built from the potentials the loss
+    has just solved, at no further solve. Arguments as :func:`sinkhorn_loss`.
     """
     check_sinkhorn_settings(p, objective, eps_scaling)
+    if witness and (objective != "dual" or not debiased):
+        raise ValueError("The Sinkhorn witness is that of the debiased divergence with objective='dual'.")
     x, y = _flatten(x), _flatten(y)
     y = tf.cast(y, x.dtype)
 
@@ -328,7 +333,13 @@ def sinkhorn_loss_terms(x, y, epsilon, p=2, num_iters=100, debiased=True, tol=No
             tf.reduce_max(tf.stack([tf.reduce_max(r.marginal_error) for r in results])), tf.float32)),
         "sinkhorn_iterations": tf.cast(tf.reduce_max(tf.stack([r.iterations for r in results])), tf.float32),
     }
-    return loss, logs
+    if not witness:
+        return loss, logs
+    if len(results) == 1:  # the stacked problems (x, y), (x, x), (y, y): their g on y and on x
+        potentials = [(y, results[0].g[0], results[0].epsilon), (x, results[0].g[1], results[0].epsilon)]
+    else:
+        potentials = [(y, results[0].g, results[0].epsilon), (x, results[1].g, results[1].epsilon)]
+    return loss, logs, _witness(x, potentials, p)
 
 
 def sinkhorn_witness(x, y, epsilon, p=2, num_iters=100, tol=None, eps_scaling=None):
@@ -345,16 +356,18 @@ def sinkhorn_witness(x, y, epsilon, p=2, num_iters=100, tol=None, eps_scaling=No
     (``SinkhornGenerator(cost_gradient_penalty=...)``). The potentials are solved once and held
     fixed (no gradient); the callable differentiates through the cost c(z, ·), and through x and
     y when they carry gradients. Arguments as :func:`sinkhorn_loss`; ``ψ(z)`` takes ``[k, ...]``
-    points shaped as x and returns ``[k]``.
+    points shaped as x and returns ``[k]``. :func:`sinkhorn_loss_terms` returns the same ψ with
+    the loss (``witness=True``), from the potentials it solves anyway.
     """
-    check_sinkhorn_settings(p, "dual", eps_scaling)
-    x, y = _flatten(x), _flatten(y)
-    y = tf.cast(y, x.dtype)
-    parts = []
-    for points in (y, x):
-        result = sinkhorn(tf.stop_gradient(pairwise_cost(x, points, p)), epsilon, num_iters=num_iters, tol=tol,
-                          eps_scaling=eps_scaling)
-        parts.append((points, tf.stop_gradient(tf.cast(result.g, x.dtype)), tf.cast(result.epsilon, x.dtype)))
+    return sinkhorn_loss_terms(x, y, epsilon, p=p, num_iters=num_iters, tol=tol, eps_scaling=eps_scaling,
+                               witness=True)[2]
+
+
+def _witness(x, potentials, p):
+    """ψ(z) = f_αβ(z) − f_αα(z) from ``[(y, g_xy, ε), (x, g_xx, ε)]``: each term the soft c-transform
+    −ε log Σ_j (1/m) exp((g_j − c(z, p_j)) / ε) on its support p, with g and ε held fixed."""
+    fixed = [(points, tf.stop_gradient(tf.cast(g, x.dtype)), tf.stop_gradient(tf.cast(eps, x.dtype)))
+             for points, g, eps in potentials]
 
     def transform(z, points, g, eps):
         log_m = tf.math.log(tf.cast(tf.shape(points)[0], z.dtype))
@@ -362,7 +375,7 @@ def sinkhorn_witness(x, y, epsilon, p=2, num_iters=100, tol=None, eps_scaling=No
 
     def witness(z):
         z = tf.cast(_flatten(z), x.dtype)
-        (py, gy, ey), (px, gx, ex) = parts
+        (py, gy, ey), (px, gx, ex) = fixed
         return transform(z, py, gy, ey) - transform(z, px, gx, ex)
 
     return witness

@@ -63,8 +63,8 @@ class SinkhornGenerator(GenerativeModel):
       f_φ cannot move. With w = 0 (the default) no injectivity is imposed.
     * ``cost_gradient_penalty`` = λ > 0 (off by default) adds to f_φ's objective WGAN-GP's
       penalty λ E(‖∇ψ(x̂)‖ − 1)² on the divergence's witness ψ = f_αβ − f_αα (the soft
-      c-transforms of the solver's potentials, ``ot.sinkhorn_witness``; the critic of the
-      Sinkhorn loss), at points x̂ between data and generated images: a Lipschitz constraint on
+      c-transforms of the potentials the loss has solved, ``ot.sinkhorn_witness``; the critic of
+      the Sinkhorn loss), at points x̂ between data and generated images: a Lipschitz constraint on
       the learnt cost in pixel space, not the paper's. Our extension, after the gradient
       penalties of WGAN-GP (Gulrajani et al. 2017) and MMD-GANs (Bińkowski et al. 2018).
     * ε is in the units of the cost (squared distances for ``p=2``), not rescaled.
@@ -84,7 +84,9 @@ class SinkhornGenerator(GenerativeModel):
     * Across replicas the loss is the global-batch estimator: generated points and
       data are gathered from all replicas and one Sinkhorn problem is solved on the
       global batch (gradients flow back to each replica's own points), so a step on
-      R replicas equals the step on one device with the same global batch.
+      R replicas equals the step on one device with the same global batch. The witness
+      of the gradient penalty is that global problem's, and each replica penalises its
+      own interpolates, so the same holds with the penalty on.
 
     Args:
       decoder: the generator, a ``vegan_tf.networks.Decoder``.
@@ -177,8 +179,10 @@ class SinkhornGenerator(GenerativeModel):
         pixels = tf.reshape(tf.cast(x, f.dtype), [-1, size]) * (self.cost_pixel_weight / size) ** 0.5
         return tf.concat([f, pixels], axis=-1)
 
-    def divergence(self, fake, real, training):
-        """The Sinkhorn loss between the batches (gathered from every replica), on f̂_φ for a learnt cost."""
+    def divergence(self, fake, real, training, witness=False):
+        """The Sinkhorn loss between the batches (gathered from every replica), on f̂_φ for a learnt cost:
+        ``(loss, diagnostics)``, and with ``witness=True`` the divergence's witness ψ on the feature space
+        (``ot.sinkhorn_loss_terms``), built from the global batch's potentials."""
         if self.cost_net is not None:
             fake, real = self.features(fake, training), self.features(real, training)
         if distribute.replica_info()[0] > 1:
@@ -187,7 +191,7 @@ class SinkhornGenerator(GenerativeModel):
             fake, real = both[:, 0], both[:, 1]
         return ot.sinkhorn_loss_terms(
             fake, real, self.epsilon, p=self.p, num_iters=self.num_iters, debiased=self.debiased,
-            objective=self.objective, tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling)
+            objective=self.objective, tol=self.sinkhorn_tol, eps_scaling=self.sinkhorn_eps_scaling, witness=witness)
 
     def loss_terms(self, batch):
         """The generator's loss: the Sinkhorn loss of G(z) against the data batch."""
@@ -199,26 +203,24 @@ class SinkhornGenerator(GenerativeModel):
         """Update k = ``batch.repeat`` of f_φ: minus the Sinkhorn loss on fresh G(z), the generator held fixed
         (plus the witness's gradient penalty when ``cost_gradient_penalty`` > 0)."""
         fake = tf.stop_gradient(self.generate(tf.shape(batch.x)[0], _COST_SALT + batch.repeat, batch.training))
-        loss, _ = self.divergence(fake, batch.x, batch.training)
-        logs = {"cost_loss": loss}
-        objective = -loss
-        if self.cost_gradient_penalty:
-            penalty = self.witness_penalty(fake, batch.x, _PENALTY_SALT + batch.repeat, batch.training)
-            objective += self.cost_gradient_penalty * penalty
-            logs["cost_gradient_penalty"] = penalty
-        return objective, logs
+        if not self.cost_gradient_penalty:
+            loss, _ = self.divergence(fake, batch.x, batch.training)
+            return -loss, {"cost_loss": loss}
+        loss, _, witness = self.divergence(fake, batch.x, batch.training, witness=True)
+        penalty = self.witness_penalty(witness, fake, batch.x, _PENALTY_SALT + batch.repeat, batch.training)
+        return -loss + self.cost_gradient_penalty * penalty, {"cost_loss": loss, "cost_gradient_penalty": penalty}
 
-    def witness_penalty(self, fake, real, salt, training=True):
-        """E (‖∇ψ(x̂)‖ − 1)² at x̂ = t x + (1 − t) G(z), t ~ U[0, 1], ψ the divergence's witness under the learnt cost.
+    def witness_penalty(self, witness, fake, real, salt, training=True):
+        """E (‖∇ψ(x̂)‖ − 1)² at x̂ = t x + (1 − t) G(z), t ~ U[0, 1], for this replica's rows.
 
-        ψ (``ot.sinkhorn_witness``) is the first variation of the debiased divergence, the critic
-        of the Sinkhorn loss, computed on this replica's batch with the solver's potentials held
-        fixed; its gradient in pixel space is pulled to 1 as WGAN-GP pulls its critic's
-        (Gulrajani et al. 2017). The gradient of the penalty reaches φ through the cost.
+        ψ(f̂_φ(·)) is the witness of the divergence under the learnt cost (``witness`` takes features:
+        ``divergence(..., witness=True)``), the first variation of the debiased divergence and the
+        critic of the Sinkhorn loss; its gradient in pixel space is pulled to 1 as WGAN-GP pulls its
+        critic's (Gulrajani et al. 2017). The potentials are those the loss solved, held fixed; the
+        gradient of the penalty reaches φ through the cost, at x̂ and at the batch's points. Under R
+        replicas ψ is the global batch's, and each replica penalises its own x̂, so the step is the
+        one device's with the global batch.
         """
-        witness = ot.sinkhorn_witness(self.features(fake, training), self.features(real, training), self.epsilon,
-                                      p=self.p, num_iters=self.num_iters, tol=self.sinkhorn_tol,
-                                      eps_scaling=self.sinkhorn_eps_scaling)
         u = self.local_normal(tf.shape(real)[0], 1, salt)[:, 0]
         t = 0.5 * tf.math.erfc(-u / math.sqrt(2.0))  # Φ(u) ~ U[0, 1]
         return tf.reduce_mean(divergences.gradient_penalty(
