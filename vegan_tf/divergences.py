@@ -264,7 +264,9 @@ class LatentDivergence:
     """
 
     name = ""
-    #: The divergence's settings with their defaults (a subclass declares its own; KL has none).
+    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
+    #: config's keys). Each subclass declares its own (KL has none); a test checks that its
+    #: constructor takes the same defaults.
     SETTINGS = {}
     logged = "penalty"
     discriminator = None
@@ -307,8 +309,6 @@ class MMD(LatentDivergence):
 
     name, logged = "mmd", "mmd"
 
-    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
-    #: config's keys); a test checks that the constructor takes the same defaults.
     SETTINGS = {"kernel": "imq", "kernel_scales": WAE_IMQ_SCALES, "mmd_estimator": "global"}
 
     def __init__(self, kernel="imq", kernel_scales=WAE_IMQ_SCALES, mmd_estimator="global"):
@@ -339,8 +339,6 @@ class Adversarial(LatentDivergence):
     name, logged, discriminator = "gan", "penalty", "latent"
     adversary_first = True  # Algorithm 1: D steps on the current codes, then the auto-encoder against the new D
 
-    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
-    #: config's keys); a test checks that the constructor takes the same defaults.
     SETTINGS = {"prior_trick": False}
 
     def __init__(self, prior_trick=False):
@@ -399,8 +397,6 @@ class AdversarialKL(LatentDivergence):
     adversary_first = False  # Algorithm 1: both players' gradients at the same point (T on the pre-update codes)
     encoder_kinds = ("implicit",)
 
-    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
-    #: config's keys); a test checks that the constructor takes the same defaults.
     SETTINGS = {"adaptive_contrast": False, "contrast_draws": 16}
 
     def __init__(self, adaptive_contrast=False, contrast_draws=16):
@@ -456,8 +452,6 @@ class Sinkhorn(LatentDivergence):
     name, logged = "sinkhorn", "sinkhorn"
     diagnostics = ot.SINKHORN_DIAGNOSTICS
 
-    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
-    #: config's keys); a test checks that the constructor takes the same defaults.
     SETTINGS = {"epsilon": 0.1, "p": 2, "num_iters": 100, "debiased": True, "objective": "dual", "sinkhorn_tol": 1e-6,
                 "sinkhorn_eps_scaling": 0.0}
 
@@ -506,8 +500,6 @@ class SlicedWasserstein(LatentDivergence):
 
     name, logged = "sliced_wasserstein", "sw"
 
-    #: The settings and their defaults: the declared schema of this divergence (``settings``, the
-    #: config's keys); a test checks that the constructor takes the same defaults.
     SETTINGS = {"num_projections": 50, "sw_p": 2.0}
 
     def __init__(self, num_projections=50, sw_p=2.0):

@@ -151,7 +151,8 @@ class GenerativeModel(keras.Model):
     xla_unsupported = None
 
     #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
+    #: (``models.default_config``, which merges a model's class and its bases'). Each model class
+    #: declares its own; a test checks that its constructor takes the same defaults.
     SETTINGS = {"prior_scale": 1.0}
 
     def __init__(self, decoder, encoder=None, prior_scale=1.0, seed=0, sampler=None, **kwargs):

@@ -81,8 +81,6 @@ class POT(GenerativeModel):
     #: Whether λ multiplies the discriminator's loss (WAE Algorithm 1: yes; AAE: no).
     lam_on_adversary = True
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"cost": "l2sq", "cost_scale": 1.0, "decoder_scale": 1.0, "divergence": "mmd", "lam": 10.0}
 
     def __init__(self, decoder, encoder, discriminator=None, cost="l2sq", cost_scale=1.0, decoder_scale=1.0,
@@ -196,8 +194,6 @@ class WAEMMD(POT):
     ``e_pretrain``) is ``GenerativeModel.pretrain_encoder``.
     """
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"divergence": "mmd", "lam": 10.0}
 
     def __init__(self, decoder, encoder, divergence="mmd", lam=10.0, **kwargs):
@@ -217,8 +213,6 @@ class WAEGAN(POT):
     λ = 1 is our default (``configs/wae_gan_digits.py`` says why); the paper uses 10.
     """
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"divergence": "gan", "lam": 1.0}
 
     def __init__(self, decoder, encoder, discriminator=None, divergence="gan", lam=1.0, **kwargs):
@@ -245,8 +239,6 @@ class VAE(POT):
 
     config_defaults = {"encoder_kind": "gaussian"}
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"cost": "bernoulli", "divergence": "kl", "lam": 1.0}
 
     def __init__(self, decoder, encoder, cost="bernoulli", divergence="kl", lam=1.0, **kwargs):
@@ -276,8 +268,6 @@ class AVB(POT):
 
     config_defaults = {"encoder_kind": "implicit", "noise_dim": 8}
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"cost": "bernoulli", "divergence": "adversarial_kl", "lam": 1.0}
 
     def __init__(self, decoder, encoder, discriminator=None, cost="bernoulli", divergence="adversarial_kl", lam=1.0,

@@ -118,8 +118,6 @@ class SinkhornGenerator(GenerativeModel):
     #: ``learn_cost`` is a config key only: ``models.build`` makes the ``cost_net`` f_φ when it is True.
     config_defaults = {"learn_cost": False}
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"epsilon": 0.1, "p": 2, "num_iters": 100, "debiased": True, "objective": "dual", "sinkhorn_tol": 1e-6,
                 "sinkhorn_eps_scaling": 0.0, "cost_steps": 1, "cost_pixel_weight": 0.0, "cost_gradient_penalty": 0.0}
 

@@ -87,8 +87,6 @@ class WGAN(GenerativeModel):
     players = {"optimizer": ("decoder",), "critic_optimizer": ("critic",)}
     tracked = ("loss", "wasserstein", "gradient_penalty", "generator_loss")
 
-    #: The config keys this class adds or overrides, with their defaults: the declared schema
-    #: (``models.default_config``); a test checks that the constructor takes the same defaults.
     SETTINGS = {"penalty": "gp", "lam": 10.0, "clip_value": 0.01, "n_critic": 5, "critic_batches": "same"}
 
     def __init__(self, decoder, critic, penalty="gp", lam=10.0, clip_value=0.01, n_critic=5,
