@@ -70,12 +70,11 @@ def default_config(name):
     if issubclass(cls, POT):
         for divergence in divergences.DIVERGENCES.values():
             if divergence.SETTINGS:
-                config[divergence.name] = {k: tuple(v) if isinstance(v, list) else v
-                                           for k, v in divergences.settings(divergence).items()}
+                config[divergence.name] = {k: _tupled(v) for k, v in divergences.settings(divergence).items()}
     if "encoder" in cls.network_roles:
         config.update(TRAINING_KEYS)
     config.update(cls.config_defaults)
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    return {k: _tupled(v) for k, v in config.items()}
 
 
 def nest_divergence_settings(model_config):
@@ -140,7 +139,7 @@ def build(model_config, data_shape):
             if unknown:
                 raise ValueError(f"config.model.{owner.name} has {unknown}, which the {owner.name!r} divergence does "
                                  f"not take; its settings are {sorted(owner.SETTINGS)}.")
-            changed = sorted(k for k, v in given.items() if _same(v) != _same(owner.SETTINGS[k]))
+            changed = sorted(k for k, v in given.items() if _tupled(v) != _tupled(owner.SETTINGS[k]))
             if owner is not chosen and changed:
                 raise ValueError(f"config.model.{owner.name}.{changed[0]} is a setting of the {owner.name!r} "
                                  f"divergence, but config.model.divergence is {cfg['divergence']!r}.")
@@ -160,7 +159,8 @@ def build(model_config, data_shape):
     return cls(**args)
 
 
-def _same(value):
+def _tupled(value):
+    """A list as a tuple, the form a config holds a sequence in (so that declared and given values compare)."""
     return tuple(value) if isinstance(value, list) else value
 
 
